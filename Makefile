@@ -1,0 +1,88 @@
+# Aqparat: every command a developer or CI needs. `make help` lists them.
+# Two virtual environments (see DEVELOPERS.md): .venv (Python 3.11, the app) and
+# .venv-rasa (Python 3.10, Rasa 3.6.21). Each is rebuilt from scratch when missing or when
+# its requirements change: the stamp file's name carries a hash of the requirements.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PY311 ?= python3
+PY310 ?= /root/.pyenv/versions/3.10.13/bin/python
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+
+APP_REQS := requirements/torch.txt requirements/app.txt requirements/dev.txt pyproject.toml
+APP_STAMP := $(VENV)/.installed-$(shell cat $(APP_REQS) | sha256sum | cut -c1-12)
+RASA_STAMP := $(RASA_VENV)/.installed-$(shell sha256sum requirements/rasa.txt | cut -c1-12)
+
+export TOKENIZERS_PARALLELISM ?= false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup venv venv-rasa lint format validate index eval stats test bench run serve clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: venv venv-rasa ## create both environments (only what is missing or changed)
+
+venv: $(APP_STAMP) ## the app environment (.venv, Python 3.11)
+
+$(APP_STAMP):
+	@echo "==> creating $(VENV) (Python 3.11) from requirements/ — about a minute"
+	rm -rf $(VENV)
+	$(PY311) -m venv $(VENV)
+	@echo "==> [1/3] torch (CPU build)"
+	$(VENV)/bin/pip install --progress-bar off -r requirements/torch.txt
+	@echo "==> [2/3] app and dev requirements"
+	$(VENV)/bin/pip install --progress-bar off -r requirements/dev.txt
+	@echo "==> [3/3] the project itself (editable)"
+	$(VENV)/bin/pip install --progress-bar off --no-deps -e .
+	touch $@
+
+venv-rasa: $(RASA_STAMP) ## the dialogue-engine environment (.venv-rasa, Python 3.10, Rasa 3.6.21)
+
+$(RASA_STAMP):
+	@echo "==> creating $(RASA_VENV) (Python 3.10, Rasa 3.6.21) — about 80 s and 2.7 GB"
+	rm -rf $(RASA_VENV)
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --progress-bar off -r requirements/rasa.txt
+	$(RASA_VENV)/bin/pip check
+	touch $@
+
+lint: venv ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: venv ## validate the fact files
+	$(PY) -m knowledge validate
+
+index: venv ## build the retrieval index if the facts or the model changed
+	$(PY) -m knowledge build
+
+eval: index ## retrieval quality on tests/data/questions.yml
+	$(PY) -m knowledge eval --show-misses
+
+stats: venv ## facts per topic and language, facts due for review
+	$(PY) -m knowledge stats
+
+test: venv lint ## every test (what CI runs)
+	$(PY) -m knowledge validate
+	$(PY) -m pytest
+
+bench: venv ## retrieval benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset)
+	$(PY) bench/retrieval.py $(BENCH_ARGS)
+
+run: index ## ask the knowledge base from the terminal (the full bot stack arrives with later issues)
+	$(PY) -m knowledge chat
+
+serve: ## REST server for Rasa + actions (not built yet: see issue 3)
+	@echo "make serve arrives with the dialogue engine (issue 3); for now: make run" >&2; exit 2
+
+clean: ## remove environments, index and caches
+	rm -rf $(VENV) $(RASA_VENV) var .pytest_cache .ruff_cache *.egg-info

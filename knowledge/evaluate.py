@@ -1,0 +1,84 @@
+"""Measuring retrieval on a held-out question set (recall@1/@3 per language, out-of-scope declined)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.loader import read_yaml
+from knowledge.retriever import Retriever
+from knowledge.schema import LANGUAGES, Lang
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    lang: Lang
+
+
+class InScope(_Item):
+    expect: list[str] = Field(min_length=1)
+
+
+class QuestionSet(BaseModel):
+    """``tests/data/questions.yml``: questions with the facts that answer them, and ones none does."""
+
+    model_config = ConfigDict(extra="forbid")
+    questions: list[InScope]
+    out_of_scope: list[_Item]
+
+    @classmethod
+    def read(cls, path: Path) -> QuestionSet:
+        return cls.model_validate(read_yaml(path, 5_000_000))
+
+
+@dataclass
+class LanguageReport:
+    questions: int = 0
+    at1: int = 0
+    at3: int = 0
+    answered_right: int = 0
+    clarified: int = 0
+    out_of_scope: int = 0
+    declined: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def recall_at_1(self) -> float:
+        return self.at1 / self.questions if self.questions else 0.0
+
+    @property
+    def recall_at_3(self) -> float:
+        return self.at3 / self.questions if self.questions else 0.0
+
+    @property
+    def declined_share(self) -> float:
+        return self.declined / self.out_of_scope if self.out_of_scope else 0.0
+
+
+def evaluate(retriever: Retriever, questions: QuestionSet) -> dict[str, LanguageReport]:
+    """Run every question once; ``misses`` keeps the texts that failed, for maintainers to study."""
+    reports: dict[str, LanguageReport] = defaultdict(LanguageReport)
+    for item in questions.questions:
+        report = reports[item.lang]
+        ranking = retriever.rank(item.text, k=3)
+        ids = [h.fact.id for h in ranking.hits]
+        decision = retriever.decide(ranking)
+        report.questions += 1
+        report.at1 += bool(ids[:1]) and ids[0] in item.expect
+        report.at3 += any(i in item.expect for i in ids)
+        report.clarified += decision.kind == "clarify"
+        report.answered_right += decision.kind == "answer" and ids[0] in item.expect
+        if not ids or ids[0] not in item.expect:
+            report.misses.append(f"{item.text!r} → {ids[:1] or 'nothing'} (want {item.expect})")
+    for item in questions.out_of_scope:
+        report = reports[item.lang]
+        report.out_of_scope += 1
+        decision = retriever.ask(item.text)
+        report.declined += decision.kind == "unknown"
+        if decision.kind != "unknown":
+            report.misses.append(f"{item.text!r} (out of scope) → {decision.hits[0].fact.id}")
+    return {lang: reports[lang] for lang in LANGUAGES if lang in reports}

@@ -1,0 +1,180 @@
+"""Ranking facts for a question and deciding whether to answer, ask, or decline.
+
+Two signals are fused per fact: the best cosine of the question with any of the fact's rows in
+embedding space (when the model reads the question's script) and the best character n-gram
+TF-IDF cosine. Scores of the two modes ("fused" and "lexical") live on different scales, so each
+has its own calibrated threshold (see ``calibrate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from knowledge.embedder import Embedder
+from knowledge.index import DECLINE, KnowledgeIndex, Row
+from knowledge.schema import Fact, Source
+from knowledge.text import clean_query, fold, latin_share
+
+Mode = Literal["fused", "lexical"]
+DEFAULT_THRESHOLDS: dict[str, float] = {"fused": 0.5, "lexical": 0.4}
+CANDIDATE_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked fact with the evidence behind its score."""
+
+    fact: Fact
+    source: Source
+    score: float
+    lexical: float
+    dense: float | None
+    mode: Mode
+    matched: Row
+
+    def statement(self, lang: str) -> str:
+        return self.fact.statement.get(lang)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Facts best first, and how well the best out-of-scope anchor matched (0 if none did)."""
+
+    hits: list[Hit]
+    decline: float = 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a question: answer with one fact, ask between two, or say we don't know."""
+
+    kind: Literal["answer", "clarify", "unknown"]
+    hits: tuple[Hit, ...]
+    threshold: float
+
+    @property
+    def confidence(self) -> float:
+        return self.hits[0].score if self.hits else 0.0
+
+
+class Retriever:
+    """Searches one loaded index; immutable, so a reload swaps in a new Retriever."""
+
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder | None,
+        *,
+        thresholds: dict[str, float] | None = None,
+        margin: float = 0.04,
+        dense_weight: float = 0.5,
+        max_query_chars: int = 1_000,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder if index.dense is not None else None
+        self.thresholds = {**DEFAULT_THRESHOLDS, **index.manifest.calibration, **(thresholds or {})}
+        self.margin = margin
+        self.dense_weight = dense_weight
+        self.max_query_chars = max_query_chars
+        self._row_fact = index.row_fact
+        self._decline_group = index.fact_ids.index(DECLINE) if DECLINE in index.fact_ids else -1
+
+    def _reads(self, text: str) -> bool:
+        """Whether the embedding model understands this text (English-only models: Latin script)."""
+        if self.embedder is None:
+            return False
+        if set(self.embedder.profile.languages) >= {"kk", "ru", "en"}:
+            return True
+        return "en" in self.embedder.profile.languages and latin_share(text) >= 0.6
+
+    def search(self, text: str, k: int = 5) -> list[Hit]:
+        """The ``k`` best facts for ``text``, best first; [] when the text has no words at all."""
+        return self.rank(text, k).hits
+
+    def rank(self, text: str, k: int = 5, *, exclude: Collection[int] = ()) -> Ranking:
+        """Rank facts and the decline anchors; ``exclude`` hides rows (leave-one-out calibration)."""
+        query = clean_query(text, self.max_query_chars)
+        if not fold(query):
+            return Ranking([])
+        lexical = self.index.lexical.scores(query)
+        excluded = np.fromiter(exclude, dtype=np.int64) if exclude else None
+        if excluded is not None:
+            lexical[excluded] = 0.0
+        candidates = _top_rows(lexical, CANDIDATE_ROWS)
+        vector = None
+        if self._reads(query):
+            assert self.embedder is not None
+            assert self.index.dense is not None
+            vector = self.embedder.encode_query(query)
+            found = min(CANDIDATE_ROWS + len(exclude), self.index.dense.ntotal)
+            _, rows = self.index.dense.search(vector[None, :], found)
+            candidates = np.concatenate([candidates, rows[0][rows[0] >= 0]])
+        groups = set(np.unique(self._row_fact[candidates]).tolist()) if len(candidates) else set()
+        decline = 0.0
+        if self._decline_group in groups:
+            groups.discard(self._decline_group)
+            decline = self._score(self._decline_group, lexical, vector, excluded)[0]
+        hits = [self._hit(*self._score(g, lexical, vector, excluded)) for g in groups]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return Ranking(hits[:k], decline)
+
+    def _score(
+        self, group: int, lexical: np.ndarray, vector: np.ndarray | None, excluded: np.ndarray | None
+    ) -> tuple[float, float, float | None, int]:
+        """Fused score, lexical score, dense score and best row of one fact's rows."""
+        start, end = int(self.index.bounds[group]), int(self.index.bounds[group + 1])
+        lex_rows = lexical[start:end]
+        best_row, lex = start + int(np.argmax(lex_rows)), float(lex_rows.max())
+        dense = None
+        if vector is not None and self.index.vectors is not None:
+            sims = np.asarray(self.index.vectors[start:end]) @ vector
+            if excluded is not None:
+                sims[excluded[(excluded >= start) & (excluded < end)] - start] = -1.0
+            dense = float(sims.max())
+            score = self.dense_weight * dense + (1 - self.dense_weight) * lex
+            if dense * self.dense_weight >= lex * (1 - self.dense_weight):
+                best_row = start + int(np.argmax(sims))
+        else:
+            score = lex
+        return round(score, 6), lex, dense, best_row
+
+    def _hit(self, score: float, lex: float, dense: float | None, best_row: int) -> Hit:
+        row = self.index.rows[best_row]
+        fact_obj = self.index.kb.facts[row.fact_id]
+        return Hit(
+            fact=fact_obj,
+            source=self.index.kb.source_of(fact_obj),
+            score=round(score, 6),
+            lexical=lex,
+            dense=dense,
+            mode="fused" if dense is not None else "lexical",
+            matched=row,
+        )
+
+    def decide(self, ranking: Ranking) -> Decision:
+        """Answer above the threshold; offer two facts whose scores are within the margin;
+        decline below it, or when an out-of-scope anchor matches better than any fact."""
+        hits = ranking.hits
+        if not hits:
+            return Decision("unknown", (), self.thresholds["lexical"])
+        top = hits[0]
+        threshold = self.thresholds[top.mode]
+        if top.score < threshold or ranking.decline >= top.score:
+            return Decision("unknown", tuple(hits[:3]), threshold)
+        if len(hits) > 1 and top.score - hits[1].score < self.margin:
+            return Decision("clarify", (top, hits[1]), threshold)
+        return Decision("answer", (top,), threshold)
+
+    def ask(self, text: str) -> Decision:
+        return self.decide(self.rank(text))
+
+
+def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) <= k:
+        return positive
+    return positive[np.argpartition(scores[positive], -k)[-k:]]

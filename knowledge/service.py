@@ -1,0 +1,164 @@
+"""The knowledge layer as a long-lived service: open once, search often, reload atomically.
+
+This is the API the action server imports. ``reload`` validates the fact files, builds a new
+index if the facts or the model changed, and only then swaps the retriever; until the swap,
+and whenever anything fails, the previous retriever keeps serving.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from knowledge.calibrate import anchors_hash, calibrate, read_anchors
+from knowledge.embedder import Embedder, load_embedder
+from knowledge.index import (
+    IndexError_,
+    KnowledgeIndex,
+    Progress,
+    build_index,
+    current_build,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
+from knowledge.retriever import Decision, Hit, Retriever
+from knowledge.schema import LANGUAGES
+from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did: ``ok`` False means the old index still serves, ``problems`` says why."""
+
+    ok: bool
+    rebuilt: bool
+    problems: list[Problem] = field(default_factory=list)
+    message: str = ""
+
+
+def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]]) -> str:
+    """The facts and the out-of-scope anchors: a change to either makes the index stale."""
+    return f"{kb.content_hash}:{anchors_hash(anchors)[:16]}"
+
+
+def build_and_save(
+    kb: KnowledgeBase,
+    embedder: Embedder | None,
+    settings: Settings,
+    say: Progress = lambda _: None,
+    progress: bool = False,
+) -> KnowledgeIndex:
+    """Build, calibrate and atomically publish a new index for ``kb``."""
+    anchors = read_anchors()
+    index = build_index(
+        kb,
+        embedder,
+        anchors=anchors,
+        exact_max_rows=settings.exact_search_max_rows,
+        nprobe=settings.ivf_nprobe,
+        progress=progress,
+        say=say,
+    )
+    say("calibrating the answer threshold")
+    probe = Retriever(index, embedder, margin=settings.margin, dense_weight=settings.dense_weight)
+    thresholds = calibrate(probe)
+    index.manifest = dataclasses.replace(
+        index.manifest, facts_hash=inputs_hash(kb, anchors), calibration=thresholds
+    )
+    save_index(index, settings.index_dir)
+    say(f"index written to {index.path}")
+    return index
+
+
+class KnowledgeService:
+    """Holds the live retriever; safe to search from many threads while a reload runs."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._retriever: Retriever | None = None
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, build: bool = True) -> KnowledgeService:
+        """Load the model and the index (building it when missing or stale and ``build``)."""
+        settings = settings or Settings.from_env()
+        embedder = load_embedder(settings.embedding_model, settings.fallback_model, settings.model_download)
+        service = cls(settings, embedder)
+        result = service.reload(build=build)
+        if not result.ok:
+            raise IndexError_(result.message)
+        return service
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            raise IndexError_("no index is loaded")
+        return self._retriever
+
+    def _retriever_for(self, index: KnowledgeIndex) -> Retriever:
+        overrides = {"fused": self.settings.threshold, "lexical": self.settings.threshold}
+        return Retriever(
+            index,
+            self.embedder,
+            thresholds={k: v for k, v in overrides.items() if v is not None},
+            margin=self.settings.margin,
+            dense_weight=self.settings.dense_weight,
+            max_query_chars=self.settings.max_query_chars,
+        )
+
+    def reload(self, *, build: bool = True, say: Progress = lambda _: None) -> ReloadResult:
+        """Validate facts, rebuild if stale, then swap; on any failure keep serving the old index."""
+        with self._reload_lock:
+            try:
+                kb = load_knowledge_base(self.settings.facts_dir, max_file_bytes=self.settings.max_file_bytes)
+                anchors = read_anchors()
+            except KnowledgeBaseError as exc:
+                return ReloadResult(False, False, exc.problems, str(exc))
+            except (OSError, ValueError) as exc:
+                return ReloadResult(False, False, [], f"out-of-scope anchors: {exc}")
+            model = self.embedder.name if self.embedder else None
+            wanted = inputs_hash(kb, anchors)
+            index, rebuilt = None, False
+            try:
+                build_dir = current_build(self.settings.index_dir)
+                reason = read_manifest(build_dir).stale_reason(wanted, model)
+                if reason is None:
+                    index = load_index(build_dir, nprobe=self.settings.ivf_nprobe)
+                else:
+                    log.info("index is stale: %s", reason)
+            except IndexError_ as exc:
+                log.info("%s", exc)
+                reason = str(exc)
+            if index is None:
+                if not build:
+                    return ReloadResult(False, False, kb.warnings, f"index unusable: {reason}")
+                try:
+                    index = build_and_save(kb, self.embedder, self.settings, say)
+                except Exception as exc:
+                    log.exception("index build failed")
+                    return ReloadResult(False, False, kb.warnings, f"index build failed: {exc}")
+                rebuilt = True
+            self._retriever = self._retriever_for(index)
+            return ReloadResult(True, rebuilt, kb.warnings, "rebuilt" if rebuilt else "loaded")
+
+    def search(self, text: str, lang: str, k: int = 5) -> list[Hit]:
+        """Ranked facts for ``text``; render them with ``hit.statement(lang)``."""
+        _check_lang(lang)
+        return self.retriever.search(text, k)
+
+    def decide(self, text: str, lang: str) -> Decision:
+        """Answer / clarify / unknown for ``text`` asked in ``lang``."""
+        _check_lang(lang)
+        return self.retriever.ask(text)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; expected one of {', '.join(LANGUAGES)}")

@@ -1,0 +1,36 @@
+"""Text normalisation shared by indexing and querying.
+
+People type Kazakh on Russian keyboards ("канша" for "қанша") and Russian without "ё", so the
+lexical signal folds those letters together; the embedding model sees the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FOLD = str.maketrans("әғқңөұүһіё", "агкноуухие")
+_NON_WORD = re.compile(r"[^\w]+")
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def clean_query(text: str, max_chars: int) -> str:
+    """Drop invisible and control characters, collapse spaces and cap the length."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+    return " ".join(text.split())[:max_chars]
+
+
+def fold(text: str) -> str:
+    """Lowercase, fold Kazakh letters and ё to their plain Cyrillic look-alikes, keep letters and digits."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return " ".join(_NON_WORD.sub(" ", text).replace("_", " ").split())
+
+
+def latin_share(text: str) -> float:
+    """Share of Latin among the letters: tells whether an English-only model can read the text."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    return latin / len(letters)
