@@ -78,7 +78,9 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
     settings = _settings(args)
     start = time.perf_counter()
     with out.status("loading the embedding model…"):
-        embedder = load_embedder(settings.embedding_model, settings.fallback_model, settings.model_download)
+        embedder = load_embedder(
+            settings.embedding_model, settings.fallback_model, settings.model_download, settings.torch_threads
+        )
     out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
     service = KnowledgeService(settings, embedder)
     if args.force:

@@ -49,7 +49,11 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        getter = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        return int(getter())
 
     def reads(self, lang: str) -> bool:
         return lang in self.profile.languages
@@ -88,8 +92,17 @@ def _load(name: str, allow_download: bool) -> Any:
     return SentenceTransformer(path, device="cpu", local_files_only=not allow_download)
 
 
-def load_embedder(preferred: str, fallback: str, allow_download: bool = False) -> Embedder | None:
-    """Load ``preferred``, else ``fallback`` (warning once), else None (lexical only)."""
+def load_embedder(
+    preferred: str, fallback: str, allow_download: bool = False, threads: int = 1
+) -> Embedder | None:
+    """Load ``preferred``, else ``fallback`` (warning once), else None (lexical only).
+
+    ``threads`` caps torch's intra-op threads. One thread encodes a query in ~7 ms even when
+    Rasa and the bot share the two cores; two threads spin-wait against them and took ~490 ms.
+    """
+    import torch
+
+    torch.set_num_threads(max(1, threads))
     for name in dict.fromkeys([preferred, fallback]):
         if not name or name == "none":
             continue

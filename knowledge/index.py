@@ -147,10 +147,14 @@ def build_index(
     nprobe: int = 24,
     progress: bool = False,
     say: Progress = lambda _: None,
+    rows: list[Row] | None = None,
     vectors: np.ndarray | None = None,
 ) -> KnowledgeIndex:
-    """Embed and index the active facts of ``kb`` (``vectors`` lets benchmarks skip encoding)."""
-    rows = rows_for(kb.active, anchors)
+    """Embed and index the active facts of ``kb``.
+
+    ``rows`` and ``vectors`` let the benchmark index synthetic bases without encoding them.
+    """
+    rows = rows if rows is not None else rows_for(kb.active, anchors)
     fact_ids, bounds = _bounds(rows)
     texts = [row.text for row in rows]
     say(f"lexical index over {len(rows):,} rows")

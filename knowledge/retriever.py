@@ -1,9 +1,10 @@
 """Ranking facts for a question and deciding whether to answer, ask, or decline.
 
-Two signals are fused per fact: the best cosine of the question with any of the fact's rows in
-embedding space (when the model reads the question's script) and the best character n-gram
-TF-IDF cosine. Scores of the two modes ("fused" and "lexical") live on different scales, so each
-has its own calibrated threshold (see ``calibrate``).
+Two signals are fused per fact: the cosine of the question with the fact's rows in embedding
+space (when the model reads the question's script) and the character n-gram TF-IDF cosine, each
+averaged over the fact's ``TOP_ROWS`` best-matching rows, so one stray look-alike row weighs less
+than several agreeing ones. Scores of the two modes ("fused" and "lexical") live on different
+scales, so each has its own calibrated threshold (see ``calibrate``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from knowledge.text import clean_query, fold, latin_share
 Mode = Literal["fused", "lexical"]
 DEFAULT_THRESHOLDS: dict[str, float] = {"fused": 0.5, "lexical": 0.4}
 CANDIDATE_ROWS = 64
+TOP_ROWS = 3  # a fact's score is the mean of its best rows' scores (missing rows count as 0)
 
 
 @dataclass(frozen=True)
@@ -125,16 +127,21 @@ class Retriever:
     def _score(
         self, group: int, lexical: np.ndarray, vector: np.ndarray | None, excluded: np.ndarray | None
     ) -> tuple[float, float, float | None, int]:
-        """Fused score, lexical score, dense score and best row of one fact's rows."""
+        """Fused score, lexical score, dense score and best row of one group's rows.
+
+        A fact's rows all say one thing, so several agreeing rows count (mean of the best
+        ``TOP_ROWS``); the decline anchors are unrelated topics, so their single best row counts.
+        """
         start, end = int(self.index.bounds[group]), int(self.index.bounds[group + 1])
+        top = 1 if group == self._decline_group else TOP_ROWS
         lex_rows = lexical[start:end]
-        best_row, lex = start + int(np.argmax(lex_rows)), float(lex_rows.max())
+        best_row, lex = start + int(np.argmax(lex_rows)), _top_mean(lex_rows, top)
         dense = None
         if vector is not None and self.index.vectors is not None:
             sims = np.asarray(self.index.vectors[start:end]) @ vector
             if excluded is not None:
                 sims[excluded[(excluded >= start) & (excluded < end)] - start] = -1.0
-            dense = float(sims.max())
+            dense = _top_mean(sims, top)
             score = self.dense_weight * dense + (1 - self.dense_weight) * lex
             if dense * self.dense_weight >= lex * (1 - self.dense_weight):
                 best_row = start + int(np.argmax(sims))
@@ -171,6 +178,11 @@ class Retriever:
 
     def ask(self, text: str) -> Decision:
         return self.decide(self.rank(text))
+
+
+def _top_mean(scores: np.ndarray, k: int = TOP_ROWS) -> float:
+    """Mean of the ``k`` best scores, negatives and missing rows counted as 0."""
+    return float(np.maximum(np.sort(scores)[-k:], 0.0).sum() / k)
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:

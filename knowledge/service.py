@@ -8,11 +8,12 @@ and whenever anything fails, the previous retriever keeps serving.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
 
-from knowledge.calibrate import anchors_hash, calibrate, read_anchors
+from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read_anchors
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.index import (
     IndexError_,
@@ -24,8 +25,9 @@ from knowledge.index import (
     read_manifest,
     save_index,
 )
+from knowledge.lexical import NGRAMS
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
-from knowledge.retriever import Decision, Hit, Retriever
+from knowledge.retriever import TOP_ROWS, Decision, Hit, Retriever
 from knowledge.schema import LANGUAGES
 from knowledge.settings import Settings
 
@@ -42,9 +44,12 @@ class ReloadResult:
     message: str = ""
 
 
-def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]]) -> str:
-    """The facts and the out-of-scope anchors: a change to either makes the index stale."""
-    return f"{kb.content_hash}:{anchors_hash(anchors)[:16]}"
+def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Settings) -> str:
+    """Facts, anchors and the scoring recipe: a change to any makes the index (and its
+    calibrated thresholds) stale."""
+    recipe = f"top{TOP_ROWS}:anchor1:w{settings.dense_weight}:ng{NGRAMS}:cost{WRONG_ANSWER_COST}"
+    digest = hashlib.sha256(f"{anchors_hash(anchors)}:{recipe}".encode()).hexdigest()
+    return f"{kb.content_hash}:{digest[:16]}"
 
 
 def build_and_save(
@@ -69,7 +74,7 @@ def build_and_save(
     probe = Retriever(index, embedder, margin=settings.margin, dense_weight=settings.dense_weight)
     thresholds = calibrate(probe)
     index.manifest = dataclasses.replace(
-        index.manifest, facts_hash=inputs_hash(kb, anchors), calibration=thresholds
+        index.manifest, facts_hash=inputs_hash(kb, anchors, settings), calibration=thresholds
     )
     save_index(index, settings.index_dir)
     say(f"index written to {index.path}")
@@ -89,7 +94,9 @@ class KnowledgeService:
     def open(cls, settings: Settings | None = None, *, build: bool = True) -> KnowledgeService:
         """Load the model and the index (building it when missing or stale and ``build``)."""
         settings = settings or Settings.from_env()
-        embedder = load_embedder(settings.embedding_model, settings.fallback_model, settings.model_download)
+        embedder = load_embedder(
+            settings.embedding_model, settings.fallback_model, settings.model_download, settings.torch_threads
+        )
         service = cls(settings, embedder)
         result = service.reload(build=build)
         if not result.ok:
@@ -124,7 +131,7 @@ class KnowledgeService:
             except (OSError, ValueError) as exc:
                 return ReloadResult(False, False, [], f"out-of-scope anchors: {exc}")
             model = self.embedder.name if self.embedder else None
-            wanted = inputs_hash(kb, anchors)
+            wanted = inputs_hash(kb, anchors, self.settings)
             index, rebuilt = None, False
             try:
                 build_dir = current_build(self.settings.index_dir)

@@ -38,6 +38,7 @@ class Settings:
     max_query_chars: int = 1_000
     exact_search_max_rows: int = 20_000
     ivf_nprobe: int = 24
+    torch_threads: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,4 +58,5 @@ class Settings:
             max_query_chars=int(env.get("AQPARAT_MAX_QUERY_CHARS", base.max_query_chars)),
             exact_search_max_rows=int(env.get("AQPARAT_EXACT_SEARCH_MAX_ROWS", base.exact_search_max_rows)),
             ivf_nprobe=int(env.get("AQPARAT_IVF_NPROBE", base.ivf_nprobe)),
+            torch_threads=int(env.get("AQPARAT_TORCH_THREADS", base.torch_threads)),
         )

