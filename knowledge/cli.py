@@ -89,7 +89,7 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
     def say(message: str) -> None:
         out.print(f"[dim]{time.perf_counter() - start:6.1f}s[/] {message}")
 
-    result = service.reload(say=say)
+    result = service.reload(say=say, progress=True)
     for problem in result.problems:
         _show(out, problem)
     if not result.ok:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -268,11 +267,3 @@ def _supersede_cycles(facts: dict[str, Fact], origin: dict[str, str]) -> list[Pr
             seen.add(current)
             current = facts[current].supersedes
     return problems
-
-
-def iter_texts(kb: KnowledgeBase) -> Iterable[str]:
-    """Every text of every active fact, for size estimates and sanity checks."""
-    for fact in kb.active:
-        for lang in LANGUAGES:
-            yield fact.statement.get(lang)
-            yield from fact.questions.get(lang)

@@ -120,7 +120,9 @@ class KnowledgeService:
             max_query_chars=self.settings.max_query_chars,
         )
 
-    def reload(self, *, build: bool = True, say: Progress = lambda _: None) -> ReloadResult:
+    def reload(
+        self, *, build: bool = True, say: Progress = lambda _: None, progress: bool = False
+    ) -> ReloadResult:
         """Validate facts, rebuild if stale, then swap; on any failure keep serving the old index."""
         with self._reload_lock:
             try:
@@ -147,7 +149,7 @@ class KnowledgeService:
                 if not build:
                     return ReloadResult(False, False, kb.warnings, f"index unusable: {reason}")
                 try:
-                    index = build_and_save(kb, self.embedder, self.settings, say)
+                    index = build_and_save(kb, self.embedder, self.settings, say, progress)
                 except Exception as exc:
                     log.exception("index build failed")
                     return ReloadResult(False, False, kb.warnings, f"index build failed: {exc}")
