@@ -33,7 +33,7 @@ import numpy as np
 from knowledge.cli import DEFAULT_QUESTIONS
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.evaluate import QuestionSet
-from knowledge.index import Row, build_index, make_dense
+from knowledge.index import Row, build_index
 from knowledge.loader import KnowledgeBase, load_knowledge_base
 from knowledge.retriever import Retriever
 from knowledge.schema import Fact
@@ -158,8 +158,6 @@ def bench_synthetic(
     probe = np.vstack(
         [embedder.encode_query(q) for q in queries[:50]] + [vectors[:: max(1, len(vectors) // 200)]]
     )
-    exact_index, _ = make_dense(vectors, len(vectors), 1)
-    del exact_index
     return {
         "base": f"synthetic {facts:,}",
         "facts": facts,

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -79,7 +80,7 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
     start = time.perf_counter()
     with out.status("loading the embedding model…"):
         embedder = load_embedder(
-            settings.embedding_model, settings.fallback_model, settings.model_download, settings.torch_threads
+            settings.embedding_model, settings.fallback_model, settings.model_download, args.threads
         )
     out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
     service = KnowledgeService(settings, embedder)
@@ -232,6 +233,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("validate", help="check every fact file; errors exit 1")
     build = commands.add_parser("build", help="build the index if the facts or the model changed")
     build.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    build.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads for encoding (default: all cores; a running service uses AQPARAT_TORCH_THREADS)",
+    )
     search = commands.add_parser("search", help="rank facts for a question")
     search.add_argument("question")
     search.add_argument("--lang", choices=LANGUAGES, default="en", help="the asker's language")

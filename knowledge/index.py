@@ -90,12 +90,16 @@ class KnowledgeIndex:
     bounds: np.ndarray  # fact i owns rows bounds[i]:bounds[i+1]
     lexical: LexicalIndex
     dense: faiss.Index | None = None
-    vectors: np.ndarray | None = None
     path: Path | None = None
 
     @property
     def row_fact(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.fact_ids)), np.diff(self.bounds))
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """Stored vectors of ``rows``, read back from FAISS (no second copy is kept)."""
+        assert self.dense is not None
+        return self.dense.reconstruct_batch(rows.astype(np.int64))
 
 
 def rows_for(facts: list[Fact], anchors: dict[str, list[str]] | None = None) -> list[Row]:
@@ -135,6 +139,7 @@ def make_dense(vectors: np.ndarray, exact_max_rows: int, nprobe: int) -> tuple[f
     index.train(sample)
     index.add(vectors)
     index.nprobe = nprobe
+    index.make_direct_map()  # lets candidates be rescored exactly from the stored vectors
     return index, {"index_type": "ivf", "nlist": nlist, "nprobe": nprobe}
 
 
@@ -176,7 +181,7 @@ def build_index(
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         params=params,
     )
-    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, vectors)
+    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense)
 
 
 def save_index(index: KnowledgeIndex, index_dir: Path) -> Path:
@@ -210,9 +215,8 @@ def _write_build(index: KnowledgeIndex, directory: Path) -> None:
     rows = [[r.fact_id, r.lang, r.kind, r.text] for r in index.rows]
     (directory / "rows.json").write_text(json.dumps(rows, ensure_ascii=False))
     index.lexical.save(directory)
-    if index.dense is not None and index.vectors is not None:
+    if index.dense is not None:
         faiss.write_index(index.dense, str(directory / "dense.faiss"))
-        np.save(directory / "vectors.npy", index.vectors)
     manifest = json.dumps(index.manifest.__dict__, indent=2, ensure_ascii=False)
     (directory / "manifest.json").write_text(manifest + "\n")
 
@@ -253,16 +257,17 @@ def load_index(build: Path, *, nprobe: int | None = None) -> KnowledgeIndex:
         sources = {s["id"]: Source.model_validate(s) for s in snapshot["sources"]}
         rows = [Row(*r) for r in json.loads((build / "rows.json").read_text())]
         lexical = LexicalIndex.load(build)
-        dense = vectors = None
+        dense = None
         if manifest.model is not None:
             dense = faiss.read_index(str(build / "dense.faiss"))
-            vectors = np.load(build / "vectors.npy", mmap_mode="r")
-            if nprobe is not None and hasattr(dense, "nprobe"):
-                dense.nprobe = nprobe
+            if isinstance(dense, faiss.IndexIVF):
+                dense.make_direct_map()
+                if nprobe is not None:
+                    dense.nprobe = nprobe
     except Exception as exc:  # noqa: BLE001 - any damage means "rebuild"
         raise IndexError_(f"damaged index in {build}: {type(exc).__name__}: {exc}") from None
     if len(rows) != manifest.rows or (dense is not None and dense.ntotal != manifest.rows):
         raise IndexError_(f"index in {build} does not match its manifest")
     fact_ids, bounds = _bounds(rows)
     kb = KnowledgeBase(facts=facts, sources=sources)
-    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, vectors, build)
+    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, build)

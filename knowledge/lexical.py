@@ -19,6 +19,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from knowledge.text import fold
 
 NGRAMS = (2, 4)
+# n-grams found in more rows than this say nothing about which fact is meant, and their postings
+# are what makes a query slow on a large base; a base smaller than this keeps every n-gram.
+MAX_ROWS_PER_NGRAM = 20_000
 
 
 def _vectorizer() -> TfidfVectorizer:
@@ -27,6 +30,7 @@ def _vectorizer() -> TfidfVectorizer:
         ngram_range=NGRAMS,
         preprocessor=fold,
         sublinear_tf=True,
+        max_df=MAX_ROWS_PER_NGRAM,
         dtype=np.float32,
     )
 

@@ -115,17 +115,35 @@ class Retriever:
             found = min(CANDIDATE_ROWS + len(exclude), self.index.dense.ntotal)
             _, rows = self.index.dense.search(vector[None, :], found)
             candidates = np.concatenate([candidates, rows[0][rows[0] >= 0]])
-        groups = set(np.unique(self._row_fact[candidates]).tolist()) if len(candidates) else set()
+        groups = np.unique(self._row_fact[candidates]) if len(candidates) else np.array([], np.int64)
+        sims = self._dense_scores(groups, vector, excluded)
         decline = 0.0
-        if self._decline_group in groups:
-            groups.discard(self._decline_group)
-            decline = self._score(self._decline_group, lexical, vector, excluded)[0]
-        hits = [self._hit(*self._score(g, lexical, vector, excluded)) for g in groups]
+        hits = []
+        for group in groups.tolist():
+            scored = self._score(group, lexical, sims.get(group))
+            if group == self._decline_group:
+                decline = scored[0]
+            else:
+                hits.append(self._hit(*scored))
         hits.sort(key=lambda h: h.score, reverse=True)
         return Ranking(hits[:k], decline)
 
+    def _dense_scores(
+        self, groups: np.ndarray, vector: np.ndarray | None, excluded: np.ndarray | None
+    ) -> dict[int, np.ndarray]:
+        """Exact cosine of ``vector`` with every row of the candidate groups, in one FAISS read."""
+        if vector is None or not len(groups):
+            return {}
+        bounds = self.index.bounds
+        rows = np.concatenate([np.arange(bounds[g], bounds[g + 1]) for g in groups])
+        sims = self.index.vectors(rows) @ vector
+        if excluded is not None:
+            sims[np.isin(rows, excluded)] = -1.0
+        splits = np.cumsum(bounds[groups + 1] - bounds[groups])[:-1]
+        return dict(zip(groups.tolist(), np.split(sims, splits), strict=True))
+
     def _score(
-        self, group: int, lexical: np.ndarray, vector: np.ndarray | None, excluded: np.ndarray | None
+        self, group: int, lexical: np.ndarray, sims: np.ndarray | None
     ) -> tuple[float, float, float | None, int]:
         """Fused score, lexical score, dense score and best row of one group's rows.
 
@@ -137,10 +155,7 @@ class Retriever:
         lex_rows = lexical[start:end]
         best_row, lex = start + int(np.argmax(lex_rows)), _top_mean(lex_rows, top)
         dense = None
-        if vector is not None and self.index.vectors is not None:
-            sims = np.asarray(self.index.vectors[start:end]) @ vector
-            if excluded is not None:
-                sims[excluded[(excluded >= start) & (excluded < end)] - start] = -1.0
+        if sims is not None:
             dense = _top_mean(sims, top)
             score = self.dense_weight * dense + (1 - self.dense_weight) * lex
             if dense * self.dense_weight >= lex * (1 - self.dense_weight):

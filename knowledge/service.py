@@ -25,7 +25,7 @@ from knowledge.index import (
     read_manifest,
     save_index,
 )
-from knowledge.lexical import NGRAMS
+from knowledge.lexical import MAX_ROWS_PER_NGRAM, NGRAMS
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.retriever import TOP_ROWS, Decision, Hit, Retriever
 from knowledge.schema import LANGUAGES
@@ -47,7 +47,10 @@ class ReloadResult:
 def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Settings) -> str:
     """Facts, anchors and the scoring recipe: a change to any makes the index (and its
     calibrated thresholds) stale."""
-    recipe = f"top{TOP_ROWS}:anchor1:w{settings.dense_weight}:ng{NGRAMS}:cost{WRONG_ANSWER_COST}"
+    recipe = (
+        f"top{TOP_ROWS}:anchor1:w{settings.dense_weight}:ng{NGRAMS}:df{MAX_ROWS_PER_NGRAM}"
+        f":cost{WRONG_ANSWER_COST}"
+    )
     digest = hashlib.sha256(f"{anchors_hash(anchors)}:{recipe}".encode()).hexdigest()
     return f"{kb.content_hash}:{digest[:16]}"
 

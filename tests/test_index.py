@@ -38,9 +38,7 @@ def test_manifest_describes_the_build(small: KnowledgeService) -> None:
     assert manifest["facts"] == 1
     assert manifest["facts_hash"].startswith(load_knowledge_base(small.settings.facts_dir).content_hash)
     assert manifest["built_at"]
-    assert {"dense.faiss", "vectors.npy", "facts.json", "rows.json", "lexical.npz"} <= {
-        p.name for p in build.iterdir()
-    }
+    assert {"dense.faiss", "facts.json", "rows.json", "lexical.npz"} <= {p.name for p in build.iterdir()}
 
 
 def test_loaded_index_answers_like_the_built_one(small: KnowledgeService) -> None:
