@@ -116,66 +116,12 @@ class Retriever:
             _, rows = self.index.dense.search(vector[None, :], found)
             candidates = np.concatenate([candidates, rows[0][rows[0] >= 0]])
         groups = np.unique(self._row_fact[candidates]) if len(candidates) else np.array([], np.int64)
-        sims = self._dense_scores(groups, vector, excluded)
-        decline = 0.0
-        hits = []
-        for group in groups.tolist():
-            scored = self._score(group, lexical, sims.get(group))
-            if group == self._decline_group:
-                decline = scored[0]
-            else:
-                hits.append(self._hit(*scored))
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return Ranking(hits[:k], decline)
-
-    def _dense_scores(
-        self, groups: np.ndarray, vector: np.ndarray | None, excluded: np.ndarray | None
-    ) -> dict[int, np.ndarray]:
-        """Exact cosine of ``vector`` with every row of the candidate groups, in one FAISS read."""
-        if vector is None or not len(groups):
-            return {}
-        bounds = self.index.bounds
-        rows = np.concatenate([np.arange(bounds[g], bounds[g + 1]) for g in groups])
-        sims = self.index.vectors(rows) @ vector
-        if excluded is not None:
-            sims[np.isin(rows, excluded)] = -1.0
-        splits = np.cumsum(bounds[groups + 1] - bounds[groups])[:-1]
-        return dict(zip(groups.tolist(), np.split(sims, splits), strict=True))
-
-    def _score(
-        self, group: int, lexical: np.ndarray, sims: np.ndarray | None
-    ) -> tuple[float, float, float | None, int]:
-        """Fused score, lexical score, dense score and best row of one group's rows.
-
-        A fact's rows all say one thing, so several agreeing rows count (mean of the best
-        ``TOP_ROWS``); the decline anchors are unrelated topics, so their single best row counts.
-        """
-        start, end = int(self.index.bounds[group]), int(self.index.bounds[group + 1])
-        top = 1 if group == self._decline_group else TOP_ROWS
-        lex_rows = lexical[start:end]
-        best_row, lex = start + int(np.argmax(lex_rows)), _top_mean(lex_rows, top)
-        dense = None
-        if sims is not None:
-            dense = _top_mean(sims, top)
-            score = self.dense_weight * dense + (1 - self.dense_weight) * lex
-            if dense * self.dense_weight >= lex * (1 - self.dense_weight):
-                best_row = start + int(np.argmax(sims))
-        else:
-            score = lex
-        return round(score, 6), lex, dense, best_row
-
-    def _hit(self, score: float, lex: float, dense: float | None, best_row: int) -> Hit:
-        row = self.index.rows[best_row]
-        fact_obj = self.index.kb.facts[row.fact_id]
-        return Hit(
-            fact=fact_obj,
-            source=self.index.kb.source_of(fact_obj),
-            score=round(score, 6),
-            lexical=lex,
-            dense=dense,
-            mode="fused" if dense is not None else "lexical",
-            matched=row,
-        )
+        is_decline = groups == self._decline_group
+        facts = _GroupScores.of(self, groups[~is_decline], lexical, vector, excluded, TOP_ROWS)
+        anchors = _GroupScores.of(self, groups[is_decline], lexical, vector, excluded, 1)
+        decline = float(anchors.score[0]) if len(anchors.score) else 0.0
+        order = np.argsort(-facts.score, kind="stable")[:k]
+        return Ranking([facts.hit(self, i) for i in order], decline)
 
     def decide(self, ranking: Ranking) -> Decision:
         """Answer above the threshold; offer two facts whose scores are within the margin;
@@ -195,9 +141,78 @@ class Retriever:
         return self.decide(self.rank(text))
 
 
-def _top_mean(scores: np.ndarray, k: int = TOP_ROWS) -> float:
-    """Mean of the ``k`` best scores, negatives and missing rows counted as 0."""
-    return float(np.maximum(np.sort(scores)[-k:], 0.0).sum() / k)
+def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the mean of the ``k`` best scores; negatives and missing rows count as 0."""
+    if scores.shape[1] > k:
+        scores = np.partition(scores, scores.shape[1] - k, axis=1)[:, -k:]
+    return np.maximum(scores, 0.0).sum(axis=1) / k
+
+
+@dataclass(frozen=True)
+class _GroupScores:
+    """Scores of many groups at once: their rows are gathered into one padded matrix, so a query
+    costs a few array operations instead of a Python loop over candidates.
+
+    A fact's rows all say one thing, so several agreeing rows count (mean of the best
+    ``TOP_ROWS``); the decline anchors are unrelated topics, so their single best row counts.
+    """
+
+    groups: np.ndarray
+    score: np.ndarray
+    lexical: np.ndarray
+    dense: np.ndarray | None
+    best_row: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        retriever: Retriever,
+        groups: np.ndarray,
+        lexical: np.ndarray,
+        vector: np.ndarray | None,
+        excluded: np.ndarray | None,
+        top: int,
+    ) -> _GroupScores:
+        if not len(groups):
+            empty = np.zeros(0, dtype=np.float32)
+            return cls(groups, empty, empty, None, np.zeros(0, dtype=np.int64))
+        bounds = retriever.index.bounds
+        starts, lengths = bounds[groups], bounds[groups + 1] - bounds[groups]
+        width = int(lengths.max())
+        offsets = np.arange(width)
+        valid = offsets < lengths[:, None]
+        rows = np.where(valid, starts[:, None] + offsets, 0)
+        lex_rows = np.where(valid, lexical[rows], 0.0)
+        lex = _top_mean(lex_rows, top)
+        pick = np.arange(len(groups))
+        best = rows[pick, np.argmax(lex_rows, axis=1)]
+        dense = None
+        score = lex
+        if vector is not None:
+            flat = rows[valid]
+            sims_flat = retriever.index.vectors(flat) @ vector
+            if excluded is not None:
+                sims_flat[np.isin(flat, excluded)] = -1.0
+            sims = np.full(rows.shape, -1.0, dtype=np.float32)
+            sims[valid] = sims_flat
+            dense = _top_mean(sims, top)
+            w = retriever.dense_weight
+            score = w * dense + (1 - w) * lex
+            best = np.where(dense * w >= lex * (1 - w), rows[pick, np.argmax(sims, axis=1)], best)
+        return cls(groups, np.round(score, 6), lex, dense, best)
+
+    def hit(self, retriever: Retriever, i: int) -> Hit:
+        row = retriever.index.rows[int(self.best_row[i])]
+        fact = retriever.index.kb.facts[row.fact_id]
+        return Hit(
+            fact=fact,
+            source=retriever.index.kb.source_of(fact),
+            score=float(self.score[i]),
+            lexical=float(self.lexical[i]),
+            dense=None if self.dense is None else float(self.dense[i]),
+            mode="lexical" if self.dense is None else "fused",
+            matched=row,
+        )
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
