@@ -57,7 +57,7 @@ def collect_samples(retriever: Retriever) -> list[Sample]:
         if not ranking.hits:
             continue
         top = ranking.hits[0]
-        score = top.score if top.score > ranking.decline else -1.0
+        score = -1.0 if ranking.declined_by_anchor else top.score
         correct = row.kind == "question" and top.fact.id == row.fact_id
         samples.append(Sample(top.mode, score, correct))
     return samples

@@ -131,9 +131,12 @@ def cmd_search(args: argparse.Namespace, out: Console) -> int:
 
 def _print_decision(out: Console, decision: Decision, lang: str) -> None:
     if decision.kind == "unknown":
-        out.print(
-            f"[yellow]no confident answer[/] (best {decision.confidence:.2f} < {decision.threshold:.2f})"
+        why = (
+            f"best {decision.confidence:.2f} < threshold {decision.threshold:.2f}"
+            if decision.confidence < decision.threshold
+            else "an out-of-scope example matched better"
         )
+        out.print(f"[yellow]no confident answer[/] ({why})")
         return
     if decision.kind == "clarify":
         out.print("[cyan]two facts fit; which one did you mean?[/]")

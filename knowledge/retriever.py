@@ -49,6 +49,14 @@ class Ranking:
     hits: list[Hit]
     decline: float = 0.0
 
+    @property
+    def declined_by_anchor(self) -> bool:
+        """An out-of-scope anchor matches at least as well as the top fact.
+
+        (Comparing with the fact's single best row instead declined 4% fewer anchors and answered
+        1% more questions in leave-one-out; the wrong-answer cost favours this rule.)"""
+        return bool(self.hits) and self.decline >= self.hits[0].score
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -131,7 +139,7 @@ class Retriever:
             return Decision("unknown", (), self.thresholds["lexical"])
         top = hits[0]
         threshold = self.thresholds[top.mode]
-        if top.score < threshold or ranking.decline >= top.score:
+        if top.score < threshold or ranking.declined_by_anchor:
             return Decision("unknown", tuple(hits[:3]), threshold)
         if len(hits) > 1 and top.score - hits[1].score < self.margin:
             return Decision("clarify", (top, hits[1]), threshold)

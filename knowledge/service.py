@@ -48,7 +48,7 @@ def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Sett
     """Facts, anchors and the scoring recipe: a change to any makes the index (and its
     calibrated thresholds) stale."""
     recipe = (
-        f"top{TOP_ROWS}:anchor1:w{settings.dense_weight}:ng{NGRAMS}:df{MAX_ROWS_PER_NGRAM}"
+        f"top{TOP_ROWS}:anchor-vs-score:w{settings.dense_weight}:ng{NGRAMS}:df{MAX_ROWS_PER_NGRAM}"
         f":cost{WRONG_ANSWER_COST}"
     )
     digest = hashlib.sha256(f"{anchors_hash(anchors)}:{recipe}".encode()).hexdigest()

@@ -80,6 +80,23 @@ def test_out_of_scope_is_declined(service: KnowledgeService, question: str, lang
     assert service.decide(question, lang).kind == "unknown"
 
 
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Starlink Қазақстанда сатыла ма", "kk"),
+        ("старлинк казахстанда сатыла ма", "kk"),
+        ("старлинк продается в казахстане официально?", "ru"),
+        ("is starlink sold in kazakhstan", "en"),
+    ],
+)
+def test_central_question_is_answered_not_declined(
+    service: KnowledgeService, question: str, lang: str
+) -> None:
+    decision = service.decide(question, lang)
+    assert decision.kind in {"answer", "clarify"}
+    assert decision.hits[0].fact.id == "starlink-market-status"
+
+
 def test_unknown_language_is_refused(service: KnowledgeService) -> None:
     with pytest.raises(ValueError, match="unsupported language 'de'"):
         service.search("starlink", "de")
