@@ -22,7 +22,7 @@ from rich.table import Table
 
 from knowledge.embedder import load_embedder
 from knowledge.evaluate import QuestionSet, evaluate
-from knowledge.index import CURRENT, IndexError_
+from knowledge.index import IndexError_
 from knowledge.loader import KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
@@ -84,13 +84,11 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
         )
     out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
     service = KnowledgeService(settings, embedder)
-    if args.force:
-        (settings.index_dir / CURRENT).unlink(missing_ok=True)
 
     def say(message: str) -> None:
         out.print(f"[dim]{time.perf_counter() - start:6.1f}s[/] {message}")
 
-    result = service.reload(say=say, progress=True)
+    result = service.reload(force=args.force, say=say, progress=True)
     for problem in result.problems:
         _show(out, problem)
     if not result.ok:

@@ -55,7 +55,7 @@ class Row:
 class Manifest:
     """What a build was made from; compared with the present before the build is used."""
 
-    facts_hash: str
+    facts_hash: str  # the facts' content hash, then a digest of the anchors and scoring recipe
     model: str | None
     dimension: int | None
     index_type: str

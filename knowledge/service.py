@@ -59,11 +59,11 @@ def build_and_save(
     kb: KnowledgeBase,
     embedder: Embedder | None,
     settings: Settings,
+    anchors: dict[str, list[str]],
     say: Progress = lambda _: None,
     progress: bool = False,
 ) -> KnowledgeIndex:
     """Build, calibrate and atomically publish a new index for ``kb``."""
-    anchors = read_anchors()
     index = build_index(
         kb,
         embedder,
@@ -124,9 +124,15 @@ class KnowledgeService:
         )
 
     def reload(
-        self, *, build: bool = True, say: Progress = lambda _: None, progress: bool = False
+        self,
+        *,
+        build: bool = True,
+        force: bool = False,
+        say: Progress = lambda _: None,
+        progress: bool = False,
     ) -> ReloadResult:
-        """Validate facts, rebuild if stale, then swap; on any failure keep serving the old index."""
+        """Validate facts, rebuild if stale (or ``force``), then swap; on any failure the old
+        index keeps serving, in this process and on disk."""
         with self._reload_lock:
             try:
                 kb = load_knowledge_base(self.settings.facts_dir, max_file_bytes=self.settings.max_file_bytes)
@@ -141,7 +147,9 @@ class KnowledgeService:
             try:
                 build_dir = current_build(self.settings.index_dir)
                 reason = read_manifest(build_dir).stale_reason(wanted, model)
-                if reason is None:
+                if force:
+                    reason = "a rebuild was asked for"
+                elif reason is None:
                     index = load_index(build_dir, nprobe=self.settings.ivf_nprobe)
                 else:
                     log.info("index is stale: %s", reason)
@@ -152,7 +160,7 @@ class KnowledgeService:
                 if not build:
                     return ReloadResult(False, False, kb.warnings, f"index unusable: {reason}")
                 try:
-                    index = build_and_save(kb, self.embedder, self.settings, say, progress)
+                    index = build_and_save(kb, self.embedder, self.settings, anchors, say, progress)
                 except Exception as exc:
                     log.exception("index build failed")
                     return ReloadResult(False, False, kb.warnings, f"index build failed: {exc}")

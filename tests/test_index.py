@@ -138,3 +138,22 @@ def test_superseded_fact_is_not_indexed(small: KnowledgeService) -> None:
     assert small.reload().ok
     ids = {h.fact.id for h in small.search("how much is one connection point a month", "en", k=5)}
     assert ids == {"newer-fact"}
+
+
+def test_forced_rebuild_of_broken_facts_keeps_the_old_index(small: KnowledgeService) -> None:
+    build = current_build(small.settings.index_dir)
+    fact = make_fact()
+    del fact["statement"]["ru"]
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+    result = small.reload(force=True)
+    assert not result.ok
+    assert "missing the Russian (ru) translation" in result.message
+    assert current_build(small.settings.index_dir) == build
+
+
+def test_forced_rebuild_rebuilds_current_facts(small: KnowledgeService) -> None:
+    build = current_build(small.settings.index_dir)
+    result = small.reload(force=True)
+    assert result.ok
+    assert result.rebuilt
+    assert current_build(small.settings.index_dir) != build
