@@ -78,3 +78,13 @@ def test_eval_with_require_fails_below_target(
     common = ["--facts-dir", str(facts_dir), "--index-dir", str(tmp_path / "index")]
     assert main([*common, "eval", "--questions", str(questions), "--require", "0.9"]) == 1
     assert "below the required 0.90" in capsys.readouterr().out
+
+
+def test_installed_script_runs(facts_dir: Path) -> None:
+    script = Path(sys.executable).parent / "aqparat-kb"
+    assert script.is_file(), "pip install -e . installs the aqparat-kb script"
+    result = subprocess.run(
+        [str(script), "--facts-dir", str(facts_dir), "validate"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert "valid: 1 facts" in result.stdout

@@ -157,3 +157,36 @@ def test_forced_rebuild_rebuilds_current_facts(small: KnowledgeService) -> None:
     assert result.ok
     assert result.rebuilt
     assert current_build(small.settings.index_dir) != build
+
+
+def test_searches_during_a_reload_always_see_a_whole_index(small: KnowledgeService) -> None:
+    import threading
+
+    newer = make_fact()
+    newer["statement"]["en"] = "One connection point costs about $260 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [newer]})
+    seen: list[str] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        while not done.is_set():
+            try:
+                seen.append(small.search("connection point price", "en")[0].statement("en"))
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    reader = threading.Thread(target=ask)
+    reader.start()
+    try:
+        assert small.reload().rebuilt
+    finally:
+        done.set()
+        reader.join()
+    assert errors == []
+    assert seen, "the reader must have searched while the reload ran"
+    assert set(seen) <= {
+        "One connection point costs about $200 a month.",
+        "One connection point costs about $260 a month.",
+    }
+    assert small.search("connection point price", "en")[0].statement("en").endswith("$260 a month.")
