@@ -41,7 +41,6 @@ from knowledge.schema import Fact
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
 
-ROWS_PER_FACT = 4  # a statement and three example questions
 POOL = 3_000
 
 

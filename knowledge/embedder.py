@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.schema import LANGUAGES
+from knowledge.text import latin_share
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,12 @@ class Embedder:
         )
         return int(getter())
 
-    def reads(self, lang: str) -> bool:
-        return lang in self.profile.languages
+    def reads(self, text: str) -> bool:
+        """Whether the model understands ``text``: a multilingual model reads all three
+        languages; an English-only one is never given Cyrillic, whose vectors would be noise."""
+        if set(self.profile.languages) >= set(LANGUAGES):
+            return True
+        return "en" in self.profile.languages and latin_share(text) >= 0.6
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode([self.profile.passage_prefix + t for t in texts], progress)

@@ -18,7 +18,7 @@ import numpy as np
 from knowledge.embedder import Embedder
 from knowledge.index import DECLINE, KnowledgeIndex, Row
 from knowledge.schema import Fact, Source
-from knowledge.text import clean_query, fold, latin_share
+from knowledge.text import clean_query, fold
 
 Mode = Literal["fused", "lexical"]
 DEFAULT_THRESHOLDS: dict[str, float] = {"fused": 0.5, "lexical": 0.4}
@@ -93,14 +93,6 @@ class Retriever:
         self._row_fact = index.row_fact
         self._decline_group = index.fact_ids.index(DECLINE) if DECLINE in index.fact_ids else -1
 
-    def _reads(self, text: str) -> bool:
-        """Whether the embedding model understands this text (English-only models: Latin script)."""
-        if self.embedder is None:
-            return False
-        if set(self.embedder.profile.languages) >= {"kk", "ru", "en"}:
-            return True
-        return "en" in self.embedder.profile.languages and latin_share(text) >= 0.6
-
     def search(self, text: str, k: int = 5) -> list[Hit]:
         """The ``k`` best facts for ``text``, best first; [] when the text has no words at all."""
         return self.rank(text, k).hits
@@ -116,8 +108,7 @@ class Retriever:
             lexical[excluded] = 0.0
         candidates = _top_rows(lexical, CANDIDATE_ROWS)
         vector = None
-        if self._reads(query):
-            assert self.embedder is not None
+        if self.embedder is not None and self.embedder.reads(query):
             assert self.index.dense is not None
             vector = self.embedder.encode_query(query)
             found = min(CANDIDATE_ROWS + len(exclude), self.index.dense.ntotal)
