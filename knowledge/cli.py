@@ -20,10 +20,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from knowledge.eligibility import RuleSet
 from knowledge.embedder import load_embedder
 from knowledge.evaluate import QuestionSet, evaluate
 from knowledge.index import IndexError_
-from knowledge.loader import KnowledgeBaseError, Problem, load_knowledge_base
+from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
+from knowledge.regions import RegionMatcher
 from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
 from knowledge.service import KnowledgeService
@@ -63,11 +65,30 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
         return 1
     for problem in kb.warnings:
         _show(out, problem)
+    school_problems = _school_data_problems(kb, settings)
+    for message in school_problems:
+        out.print(f"error: {message}", style="red", markup=False, highlight=False)
+    if school_problems:
+        out.print(f"[red]invalid: {len(school_problems)} error(s) in the school-check data[/]")
+        return 1
     out.print(
         f"[green]valid:[/] {len(kb.facts)} facts ({len(kb.active)} active), "
         f"{len(kb.sources)} sources, {len(kb.warnings)} warning(s)"
     )
     return 0
+
+
+def _school_data_problems(kb: KnowledgeBase, settings: Settings) -> list[str]:
+    """regions.yml and eligibility.yml parse; the rules' facts exist (checked against the
+    shipped facts only: the rules cite those, not a maintainer's scratch directory)."""
+    try:
+        RegionMatcher.load()
+        rules = RuleSet.load()
+    except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
+        return [str(exc)]
+    if settings.facts_dir.resolve() != Settings().facts_dir.resolve():
+        return []
+    return [f"eligibility.yml: {problem}" for problem in rules.problems(kb)]
 
 
 def _open(args: argparse.Namespace, out: Console) -> KnowledgeService:

@@ -88,3 +88,18 @@ def test_installed_script_runs(facts_dir: Path) -> None:
     )
     assert result.returncode == 0
     assert "valid: 1 facts" in result.stdout
+
+
+def test_validate_checks_the_school_rules_against_the_shipped_facts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from knowledge import cli
+    from knowledge.eligibility import RuleSet
+
+    data = RuleSet.load().model_dump(mode="json")
+    data["rules"][0]["facts"] = ["no-such-fact"]
+    broken = RuleSet.model_validate(data)
+    monkeypatch.setattr(cli.RuleSet, "load", classmethod(lambda cls, *a: broken))
+    assert main(["validate"]) == 1
+    out = capsys.readouterr().out
+    assert "eligibility.yml: rule target-group: fact 'no-such-fact' does not exist" in out
