@@ -32,7 +32,7 @@ import faiss
 import numpy as np
 
 from knowledge.cli import DEFAULT_QUESTIONS
-from knowledge.embedder import Embedder, load_embedder
+from knowledge.embedder import Embedder, embedder_for
 from knowledge.evaluate import QuestionSet
 from knowledge.index import Row, build_index
 from knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -194,9 +194,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = Settings.from_env()
-    embedder = load_embedder(
-        settings.embedding_model, settings.fallback_model, threads=settings.torch_threads
-    )
+    embedder = embedder_for(settings)
     if embedder is None:
         print("no embedding model could be loaded", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from knowledge.eligibility import RuleSet
-from knowledge.embedder import load_embedder
+from knowledge.embedder import embedder_for
 from knowledge.evaluate import QuestionSet, evaluate
 from knowledge.identifiers import bin_problem
 from knowledge.index import IndexError_
@@ -102,9 +102,7 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
     settings = _settings(args)
     start = time.perf_counter()
     with out.status("loading the embedding model…"):
-        embedder = load_embedder(
-            settings.embedding_model, settings.fallback_model, settings.model_download, args.threads
-        )
+        embedder = embedder_for(settings, threads=args.threads)
     out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
     service = KnowledgeService(settings, embedder)
 
@@ -266,7 +264,7 @@ def cmd_import_schools(args: argparse.Namespace, out: Console) -> int:
 def cmd_lookup_school(args: argparse.Namespace, out: Console) -> int:
     problem = bin_problem(args.bin)
     if problem is not None:
-        out.print(f"[red]invalid BIN: {problem.value.replace('_', ' ')}[/]")
+        out.print(f"[red]invalid BIN: {problem.label}[/]")
         return 1
     school = SchoolRegistry.load(_settings(args).schools_file).lookup(args.bin)
     if school is None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.schema import LANGUAGES
+from knowledge.settings import Settings
 from knowledge.text import latin_share
 
 log = logging.getLogger(__name__)
@@ -137,3 +138,14 @@ def load_embedder(
     if preferred != "none":
         log.warning("no embedding model could be loaded; retrieval uses the lexical signal only")
     return None
+
+
+def embedder_for(settings: Settings, threads: int | None = None) -> Embedder | None:
+    """The configured model (or its fallback) with the configured download and thread settings;
+    ``threads`` overrides the thread count, for offline builds that may use every core."""
+    return load_embedder(
+        settings.embedding_model,
+        settings.fallback_model,
+        settings.model_download,
+        settings.torch_threads if threads is None else threads,
+    )

@@ -25,6 +25,11 @@ class BinProblem(Enum):
     NOT_DIGITS = "not_digits"
     CHECK_DIGIT = "check_digit"
 
+    @property
+    def label(self) -> str:
+        """For maintainers' messages ("check digit"); users get translated text."""
+        return self.value.replace("_", " ")
+
 
 def normalise_bin(text: str) -> str:
     """Drop the spaces, dashes and dots people type between digit groups."""

@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from knowledge.embedder import Embedder
+from knowledge.files import write_atomically
 from knowledge.lexical import LexicalIndex
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import LANGUAGES, Fact, Source
@@ -194,9 +195,7 @@ def save_index(index: KnowledgeIndex, index_dir: Path) -> Path:
         _write_build(index, tmp)
         final = index_dir / name
         tmp.rename(final)
-        pointer = index_dir / f".{CURRENT}.{name}"
-        pointer.write_text(name + "\n")
-        pointer.replace(index_dir / CURRENT)  # atomic: readers see the old or the new name
+        write_atomically(index_dir / CURRENT, name + "\n")  # readers see the old or the new name
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -156,7 +156,6 @@ class _GroupScores:
     ``TOP_ROWS``); the decline anchors are unrelated topics, so their single best row counts.
     """
 
-    groups: np.ndarray
     score: np.ndarray
     lexical: np.ndarray
     dense: np.ndarray | None
@@ -174,7 +173,7 @@ class _GroupScores:
     ) -> _GroupScores:
         if not len(groups):
             empty = np.zeros(0, dtype=np.float32)
-            return cls(groups, empty, empty, None, np.zeros(0, dtype=np.int64))
+            return cls(empty, empty, None, np.zeros(0, dtype=np.int64))
         bounds = retriever.index.bounds
         starts, lengths = bounds[groups], bounds[groups + 1] - bounds[groups]
         width = int(lengths.max())
@@ -198,7 +197,7 @@ class _GroupScores:
             w = retriever.dense_weight
             score = w * dense + (1 - w) * lex
             best = np.where(dense * w >= lex * (1 - w), rows[pick, np.argmax(sims, axis=1)], best)
-        return cls(groups, np.round(score, 6), lex, dense, best)
+        return cls(np.round(score, 6), lex, dense, best)
 
     def hit(self, retriever: Retriever, i: int) -> Hit:
         row = retriever.index.rows[int(self.best_row[i])]

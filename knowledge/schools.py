@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from knowledge.dates import FlexibleDate
+from knowledge.files import write_atomically
 from knowledge.identifiers import bin_problem, normalise_bin
 from knowledge.regions import RegionMatcher
 
@@ -46,7 +45,7 @@ class School(BaseModel):
         value = normalise_bin(value)
         problem = bin_problem(value)
         if problem is not None:
-            raise ValueError(f"BIN {value!r} is invalid ({problem.value.replace('_', ' ')})")
+            raise ValueError(f"BIN {value!r} is invalid ({problem.label})")
         return value
 
 
@@ -121,12 +120,5 @@ def parse_csv(raw: bytes, regions: RegionMatcher) -> list[School]:
 
 def save_registry(schools: list[School], path: Path) -> None:
     """Replace the registry file atomically: readers see the old list or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps([s.model_dump(mode="json") for s in schools], ensure_ascii=False, indent=1)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-    ) as tmp:
-        tmp.write(payload)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    Path(tmp.name).replace(path)
+    write_atomically(path, payload)

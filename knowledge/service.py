@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read_anchors
-from knowledge.embedder import Embedder, load_embedder
+from knowledge.embedder import Embedder, embedder_for
 from knowledge.index import (
     IndexError_,
     KnowledgeIndex,
@@ -97,9 +97,7 @@ class KnowledgeService:
     def open(cls, settings: Settings | None = None, *, build: bool = True) -> KnowledgeService:
         """Load the model and the index (building it when missing or stale and ``build``)."""
         settings = settings or Settings.from_env()
-        embedder = load_embedder(
-            settings.embedding_model, settings.fallback_model, settings.model_download, settings.torch_threads
-        )
+        embedder = embedder_for(settings)
         service = cls(settings, embedder)
         result = service.reload(build=build)
         if not result.ok:
