@@ -20,7 +20,15 @@ RASA_STAMP := $(RASA_VENV)/.installed-$(shell sha256sum requirements/rasa.txt | 
 export TOKENIZERS_PARALLELISM ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup venv venv-rasa lint format validate index eval stats test bench run serve clean
+RASA := $(RASA_VENV)/bin/rasa
+RASA_ENV := TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
+MODEL := models/aqparat.tar.gz
+RASA_DATA := config.yml domain.yml $(wildcard nlu/*.yml)
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help setup venv venv-rasa lint format validate index catalogs messages model rasa-validate rasa-test \
+	test bench run serve clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,8 +79,33 @@ eval: index ## retrieval quality on tests/data/questions.yml
 stats: venv ## facts per topic and language, facts due for review
 	$(PY) -m knowledge stats
 
-test: venv lint ## every test (what CI runs)
+messages: venv ## extract marked strings into locales/messages.pot and update every .po
+	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap \
+		--project=Aqparat -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-obsolete
+
+catalogs: $(MO_FILES) ## compile the translation catalogs (.po -> .mo)
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(APP_STAMP)
+	$(VENV)/bin/pybabel compile --statistics -d locales -l $*
+
+model: $(MODEL) ## train the Rasa model if config, domain or training data changed
+
+$(MODEL): $(RASA_DATA) | $(RASA_STAMP)
+	@echo "==> training the Rasa model (about 2 minutes)"
+	$(RASA_ENV) $(RASA) train --data nlu --domain domain.yml --config config.yml \
+		--out models --fixed-model-name aqparat --quiet
+
+rasa-validate: venv-rasa ## rasa data validate (warnings fail)
+	$(RASA_ENV) $(RASA) data validate --data nlu --domain domain.yml --config config.yml --fail-on-warnings
+
+rasa-test: $(MODEL) ## dialogue test stories (tests/test_stories.yml) with --fail-on-prediction-errors
+	$(RASA_ENV) $(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --out var/rasa-test
+
+test: venv lint rasa-validate ## every test (what CI runs)
 	$(PY) -m knowledge validate
+	$(MAKE) --no-print-directory rasa-test index catalogs
 	$(PY) -m pytest
 
 bench: venv ## retrieval benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset)
@@ -81,8 +114,8 @@ bench: venv ## retrieval benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset
 run: index ## ask the knowledge base from the terminal (the full bot stack arrives with later issues)
 	$(PY) -m knowledge chat
 
-serve: ## REST server for Rasa + actions (not built yet: see issue 3)
-	@echo "make serve arrives with the dialogue engine (issue 3); for now: make run" >&2; exit 2
+serve: index catalogs model ## action server + Rasa REST channel on 127.0.0.1:5005 (Ctrl-C stops both)
+	$(PY) -m stack serve
 
 clean: ## remove environments, index and caches
-	rm -rf $(VENV) $(RASA_VENV) var .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(RASA_VENV) var models .rasa .pytest_cache .ruff_cache *.egg-info $(MO_FILES)

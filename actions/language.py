@@ -8,8 +8,10 @@ decisive on their own; otherwise lingua, restricted to our three languages, must
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from babel import Locale
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
@@ -69,3 +71,53 @@ def reply_language(signals: LanguageSignals, default: str) -> str:
         if candidate in SUPPORTED:
             return candidate
     return default
+
+
+HINT_KEY = "language_code"  # the metadata key channels use for their locale (Telegram's name for it)
+LOOKBACK = 5  # earlier user messages searched for the previous language; older ones rarely matter
+
+
+def _is_command(text: str) -> bool:
+    """Button payloads ("/affirm", '/ask_question{"fact_id": ...}') say nothing about language."""
+    return text.startswith("/")
+
+
+def _user_texts_before_latest(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    texts = [str(e.get("text") or "") for e in events if e.get("event") == "user"]
+    return [t for t in reversed(texts[:-1]) if t and not _is_command(t)][:LOOKBACK]
+
+
+def _hint(state: Mapping[str, Any]) -> str | None:
+    latest = state.get("latest_message") or {}
+    for metadata in [latest.get("metadata")] + [
+        e.get("metadata") for e in reversed(state.get("events") or []) if e.get("event") == "user"
+    ]:
+        if isinstance(metadata, Mapping) and isinstance(metadata.get(HINT_KEY), str):
+            return metadata[HINT_KEY]
+    return None
+
+
+def conversation_language(state: Mapping[str, Any], default: str) -> str:
+    """The reply language for a tracker state, as both the actions and the NLG endpoint see it.
+
+    Works on the plain state dict (``Tracker.current_state()`` in rasa-sdk, the ``tracker`` of an
+    NLG request) so both decide identically. "Previous" is the latest earlier message whose
+    language could be told; that is the language the bot last replied in unless the user chose one.
+    """
+    slots = state.get("slots") or {}
+    latest = state.get("latest_message") or {}
+    text = str(latest.get("text") or "")
+    signals = LanguageSignals(
+        text="" if _is_command(text) else text,
+        chosen=slots.get("language"),
+        previous=next(
+            (
+                lang
+                for lang in map(detect_language, _user_texts_before_latest(state.get("events") or []))
+                if lang
+            ),
+            None,
+        ),
+        channel_hint=_hint(state),
+    )
+    return reply_language(signals, default)

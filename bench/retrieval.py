@@ -71,7 +71,7 @@ def time_queries(retriever: Retriever, queries: list[str], rounds: int) -> tuple
 def synthetic_base(kb: KnowledgeBase, facts: int, rng: random.Random) -> tuple[KnowledgeBase, list[Row]]:
     """``facts`` facts whose texts are random draws from the real facts' words, in all languages."""
     words = sorted(
-        {w for f in kb.facts.values() for lang in ("kk", "ru", "en") for w in f.statement.get(lang).split()}
+        {w for f in kb.facts.values() for lang in ("kk", "ru", "en") for w in f.render(lang).split()}
     )
     template = next(iter(kb.facts.values()))
     source = template.source

@@ -1,4 +1,4 @@
-"""The maintainers' command line: validate, build, search, stats, eval.
+"""The maintainers' command line: validate, build, search, stats, eval, and the conversation logs.
 
 Every failure ends in one readable line and a non-zero exit, never a traceback: maintainers
 run this by hand after editing YAML, and a traceback hides the one line that matters.
@@ -16,9 +16,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from knowledge.eligibility import RuleSet
 from knowledge.embedder import embedder_for
@@ -26,14 +28,17 @@ from knowledge.evaluate import QuestionSet, evaluate
 from knowledge.identifiers import bin_problem
 from knowledge.index import IndexError_
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
+from knowledge.logs import ConversationLog, FeedbackEntry, UnansweredEntry
 from knowledge.regions import RegionMatcher
 from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
 from knowledge.schools import COLUMNS, RegistryError, SchoolRegistry, parse_csv, save_registry
 from knowledge.service import KnowledgeService
 from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.text import fold
 
 DEFAULT_QUESTIONS = PROJECT_DIR / "tests" / "data" / "questions.yml"
+Logged = TypeVar("Logged", UnansweredEntry, FeedbackEntry)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -42,6 +47,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = _replace(settings, facts_dir=Path(args.facts_dir))
     if args.index_dir:
         settings = _replace(settings, index_dir=Path(args.index_dir))
+    if args.log_dir:
+        settings = _replace(settings, log_dir=Path(args.log_dir))
     return settings
 
 
@@ -274,10 +281,100 @@ def cmd_lookup_school(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def _since(entries: list[Logged], since: dt.date | None) -> list[Logged]:
+    return [e for e in entries if since is None or e.time.date() >= since]
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    """Log text may be 1,000 characters; a table row shows the start (the file keeps it all)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _nothing_logged(out: Console, what: str, path: Path, since: dt.date | None) -> int:
+    after = f" since {since}" if since else " yet"
+    out.print(f"no {what} logged{after} ({path})", markup=False, highlight=False)
+    return 0
+
+
+def cmd_unanswered(args: argparse.Namespace, out: Console) -> int:
+    log = ConversationLog.from_settings(_settings(args))
+    entries = _since(log.unanswered(), args.since)
+    if not entries:
+        return _nothing_logged(out, "unanswered questions", log.unanswered_path, args.since)
+    asked = Counter(fold(e.text) for e in entries)
+    shown = entries[::-1][: args.limit]
+    table = Table(title=f"unanswered questions, newest first ({len(shown)} of {len(entries)}; times UTC)")
+    for column in ("time", "lang", "reason", "best (threshold)", "asked", "text"):
+        numeric = column.startswith("best") or column == "asked"
+        table.add_column(column, overflow="fold", justify="right" if numeric else "left")
+    for e in shown:
+        best = f"{e.best_score:.3f}" if e.best_score is not None else "–"
+        if e.threshold is not None:
+            best += f" ({e.threshold:.3f})"
+        text = _shorten(e.text)
+        table.add_row(_when(e.time), e.lang, Text(e.reason), best, str(asked[fold(e.text)]), Text(text))
+    out.print(table)
+    repeated = [(count, key) for key, count in asked.most_common(10) if count > 1]
+    if repeated:
+        latest = {fold(e.text): e for e in entries}  # the newest wording of each question
+        top = Table(title="asked more than once")
+        for column in ("times", "last asked", "lang", "text"):
+            top.add_column(column, overflow="fold", justify="right" if column == "times" else "left")
+        for count, key in repeated:
+            e = latest[key]
+            top.add_row(str(count), _when(e.time), e.lang, Text(_shorten(e.text)))
+        out.print(top)
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace, out: Console) -> int:
+    log = ConversationLog.from_settings(_settings(args))
+    entries = _since(log.feedback(), args.since)
+    if not entries:
+        return _nothing_logged(out, "feedback", log.feedback_path, args.since)
+    shown = entries[::-1][: args.limit]
+    table = Table(title=f"feedback, newest first ({len(shown)} of {len(entries)}; times UTC)")
+    for column in ("time", "helpful", "fact", "lang", "question"):
+        table.add_column(column, overflow="fold")
+    for e in shown:
+        table.add_row(
+            _when(e.time),
+            "yes" if e.helpful else "[red]no[/]",
+            Text(e.fact_id or "–"),
+            e.lang,
+            Text(_shorten(e.question or "–")),
+        )
+    out.print(table)
+    helpful = sum(e.helpful for e in entries)
+    out.print(f"{len(entries)} in all: {helpful} helpful, {len(entries) - helpful} not helpful")
+    unhelpful = Counter(e.fact_id or "(no fact)" for e in entries if not e.helpful)
+    for fact_id, count in unhelpful.most_common(5):
+        out.print(f"  not helpful ×{count}: {fact_id}", markup=False, highlight=False)
+    return 0
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description="Aqparat knowledge base tools.")
     parser.add_argument("--facts-dir", help="fact files (default: AQPARAT_FACTS_DIR or knowledge/facts)")
     parser.add_argument("--index-dir", help="index directory (default: AQPARAT_INDEX_DIR or var/index)")
+    parser.add_argument("--log-dir", help="conversation logs (default: AQPARAT_LOG_DIR or var/log)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check every fact file; errors exit 1")
@@ -304,6 +401,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="question set (YAML)")
     ev.add_argument("--require", type=float, default=0.0, help="exit 1 if any figure is below this")
     ev.add_argument("--show-misses", action="store_true", help="list the questions that failed")
+    for name, what in (("unanswered", "questions the bot did not answer"), ("feedback", "users' feedback")):
+        logged = commands.add_parser(name, help=f"{what}, newest first")
+        logged.add_argument("--limit", type=_positive, default=20, help="how many to show (default 20)")
+        logged.add_argument("--since", type=_date, help="only entries from this day on (YYYY-MM-DD, UTC)")
     return parser
 
 
@@ -316,6 +417,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "eval": cmd_eval,
     "import-schools": cmd_import_schools,
     "lookup-school": cmd_lookup_school,
+    "unanswered": cmd_unanswered,
+    "feedback": cmd_feedback,
 }
 
 

@@ -109,7 +109,7 @@ def rows_for(facts: list[Fact], anchors: dict[str, list[str]] | None = None) -> 
     rows = []
     for fact in facts:
         for lang in LANGUAGES:
-            rows.append(Row(fact.id, lang, "statement", fact.statement.get(lang)))
+            rows.append(Row(fact.id, lang, "statement", fact.render(lang)))  # as readers see it
             rows += [Row(fact.id, lang, "question", q) for q in fact.questions.get(lang)]
     for lang, questions in (anchors or {}).items():
         rows += [Row(DECLINE, lang, "decline", q) for q in questions]

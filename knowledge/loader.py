@@ -127,7 +127,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 def _describe(error: dict[str, Any]) -> str:
     """Turn one pydantic error into a sentence a maintainer understands."""
     loc = [str(part) for part in error["loc"]]
-    path = ".".join(loc) or "entry"
+    path = ".".join(loc)
     if error["type"] == "missing" and loc and loc[-1] in LANGUAGE_NAMES:
         return f"{path}: missing the {LANGUAGE_NAMES[loc[-1]]} ({loc[-1]}) translation"
     if error["type"] == "missing":
@@ -137,7 +137,7 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "literal_error" and loc and loc[-1] == "topic":
         return f"topic: unknown topic {error['input']!r}; known topics: {', '.join(TOPICS)}"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{path}: {message}"
+    return f"{path}: {message}" if loc else message  # a whole-fact check names its fields itself
 
 
 def _validate(model: type[BaseModel], data: Any) -> tuple[Any, list[str]]:

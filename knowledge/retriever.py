@@ -39,7 +39,12 @@ class Hit:
     matched: Row
 
     def statement(self, lang: str) -> str:
-        return self.fact.statement.get(lang)
+        """The answer text in ``lang``, figures formatted for that language."""
+        return self.fact.render(lang)
+
+    def label(self, lang: str) -> str:
+        """The fact's short title in ``lang``, for a "which did you mean?" button."""
+        return self.fact.label.get(lang)
 
 
 @dataclass(frozen=True)
@@ -122,22 +127,24 @@ class Retriever:
         order = np.argsort(-facts.score, kind="stable")[:k]
         return Ranking([facts.hit(self, i) for i in order], decline)
 
-    def decide(self, ranking: Ranking) -> Decision:
+    def decide(self, ranking: Ranking, *, on_topic: bool = False) -> Decision:
         """Answer above the threshold; offer two facts whose scores are within the margin;
-        decline below it, or when an out-of-scope anchor matches better than any fact."""
+        decline below it, or when an out-of-scope anchor matches better than any fact, unless the
+        conversation already established the topic (``on_topic``: a follow-up such as "and the
+        price?" reads like an off-topic price question on its own)."""
         hits = ranking.hits
         if not hits:
             return Decision("unknown", (), self.thresholds["lexical"])
         top = hits[0]
         threshold = self.thresholds[top.mode]
-        if top.score < threshold or ranking.declined_by_anchor:
+        if top.score < threshold or (ranking.declined_by_anchor and not on_topic):
             return Decision("unknown", tuple(hits[:3]), threshold)
         if len(hits) > 1 and top.score - hits[1].score < self.margin:
             return Decision("clarify", (top, hits[1]), threshold)
         return Decision("answer", (top,), threshold)
 
-    def ask(self, text: str) -> Decision:
-        return self.decide(self.rank(text))
+    def ask(self, text: str, *, on_topic: bool = False) -> Decision:
+        return self.decide(self.rank(text), on_topic=on_topic)
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:

@@ -13,6 +13,9 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from knowledge.dates import FlexibleDate
+from knowledge.figures import Figure, FigureName
+from knowledge.figures import problems as figure_problems
+from knowledge.figures import render as render_figures
 
 Lang = Literal["kk", "ru", "en"]
 LANGUAGES: tuple[Lang, ...] = get_args(Lang)
@@ -25,6 +28,7 @@ MAX_STATEMENT_CHARS = 1_500
 MAX_QUESTION_CHARS = 300
 MIN_QUESTIONS = 3
 MAX_QUESTIONS = 60
+MAX_LABEL_CHARS = 48  # a button title: longer ones are cut off on a phone screen
 
 
 def _clean(value: str) -> str:
@@ -38,11 +42,24 @@ def _clean(value: str) -> str:
     return value
 
 
+def _label(value: str) -> str:
+    """A label titles a button, so it is one short line; counted after cleaning, as shown."""
+    value = _clean(value)
+    if "\n" in value:
+        raise ValueError("a label is one line")
+    if len(value) > MAX_LABEL_CHARS:
+        raise ValueError(f"{len(value)} characters, over the limit of {MAX_LABEL_CHARS} for a label")
+    if "{" in value or "}" in value:
+        raise ValueError("braces are not allowed in a label (figures are rendered in statements only)")
+    return value
+
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 Statement = Annotated[str, Field(max_length=MAX_STATEMENT_CHARS), AfterValidator(_clean)]
 Question = Annotated[str, Field(max_length=MAX_QUESTION_CHARS), AfterValidator(_clean)]
 QuestionList = Annotated[list[Question], Field(min_length=MIN_QUESTIONS, max_length=MAX_QUESTIONS)]
 Line = Annotated[str, Field(max_length=500), AfterValidator(_clean)]
+LabelText = Annotated[str, Field(max_length=1_000), AfterValidator(_label)]
 
 
 class _Model(BaseModel):
@@ -55,6 +72,17 @@ class Translations(_Model):
     kk: Statement
     ru: Statement
     en: Statement
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang)
+
+
+class Label(_Model):
+    """A fact's short title in each language, for "which of these did you mean?" buttons."""
+
+    kk: LabelText
+    ru: LabelText
+    en: LabelText
 
     def get(self, lang: str) -> str:
         return getattr(self, lang)
@@ -87,7 +115,9 @@ class Fact(_Model):
 
     id: Slug
     topic: Topic
+    label: Label
     statement: Translations
+    figures: dict[FigureName, Figure] = Field(default_factory=dict)
     questions: ExampleQuestions
     source: Slug
     as_of: FlexibleDate
@@ -102,3 +132,16 @@ class Fact(_Model):
         if self.supersedes == self.id:
             raise ValueError("a fact cannot supersede itself")
         return self
+
+    @model_validator(mode="after")
+    def _figures_fit(self) -> Fact:
+        """Every placeholder has a figure and every figure is used, in every language, so
+        ``render`` never fails and never leaves a brace for a reader to see."""
+        problems = figure_problems(self.statement.model_dump(), self.figures)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def render(self, lang: str) -> str:
+        """The statement in ``lang`` as a reader sees it, figures formatted for that language."""
+        return render_figures(self.statement.get(lang), self.figures, lang)

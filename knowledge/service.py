@@ -28,7 +28,7 @@ from knowledge.index import (
 from knowledge.lexical import MAX_ROWS_PER_NGRAM, NGRAMS
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.retriever import TOP_ROWS, Decision, Hit, Retriever
-from knowledge.schema import LANGUAGES
+from knowledge.schema import LANGUAGES, Fact, Source
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -171,10 +171,20 @@ class KnowledgeService:
         _check_lang(lang)
         return self.retriever.search(text, k)
 
-    def decide(self, text: str, lang: str) -> Decision:
-        """Answer / clarify / unknown for ``text`` asked in ``lang``."""
+    def fact(self, fact_id: str) -> tuple[Fact, Source] | None:
+        """An active fact of the loaded index by id (a clarify button names one), with its source."""
+        kb = self.retriever.index.kb
+        fact = next((f for f in kb.active if f.id == fact_id), None)
+        return (fact, kb.source_of(fact)) if fact is not None else None
+
+    def source(self, source_id: str) -> Source | None:
+        return self.retriever.index.kb.sources.get(source_id)
+
+    def decide(self, text: str, lang: str, *, on_topic: bool = False) -> Decision:
+        """Answer / clarify / unknown for ``text`` asked in ``lang``; ``on_topic`` when the
+        conversation already established that the question is about our subject."""
         _check_lang(lang)
-        return self.retriever.ask(text)
+        return self.retriever.ask(text, on_topic=on_topic)
 
 
 def _check_lang(lang: str) -> None:

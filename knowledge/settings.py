@@ -1,4 +1,4 @@
-"""Settings for the knowledge layer, read once from the environment.
+"""Settings for the whole app, read once from the environment.
 
 Every knob lives here so a maintainer finds all of them (and their defaults) in one place;
 README.md lists the same table. Nothing else in the package reads ``os.environ``.
@@ -24,7 +24,7 @@ def _optional_float(value: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class Settings:
-    """Knowledge-layer configuration; see ``from_env`` for the variable names."""
+    """All configuration; see ``from_env`` for the variable names."""
 
     facts_dir: Path = PACKAGE_DIR / "facts"
     index_dir: Path = PROJECT_DIR / "var" / "index"
@@ -40,6 +40,14 @@ class Settings:
     exact_search_max_rows: int = 20_000
     ivf_nprobe: int = 24
     torch_threads: int = 1
+    # Conversation logs (unanswered questions, feedback): no user identity beyond a salted hash.
+    log_dir: Path = PROJECT_DIR / "var" / "log"
+    log_salt: str = ""  # empty: a random salt is created once in log_dir and kept there
+    # Dialogue stack (actions/, make serve): used by the action server and the process supervisor.
+    default_language: str = "ru"
+    actions_port: int = 5055
+    rasa_port: int = 5005
+    rasa_token: str = ""  # empty: a random token is created once in var/ and kept there
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,4 +69,10 @@ class Settings:
             exact_search_max_rows=int(env.get("AQPARAT_EXACT_SEARCH_MAX_ROWS", base.exact_search_max_rows)),
             ivf_nprobe=int(env.get("AQPARAT_IVF_NPROBE", base.ivf_nprobe)),
             torch_threads=int(env.get("AQPARAT_TORCH_THREADS", base.torch_threads)),
+            log_dir=Path(env.get("AQPARAT_LOG_DIR", base.log_dir)),
+            log_salt=env.get("AQPARAT_LOG_SALT", base.log_salt),
+            default_language=env.get("AQPARAT_DEFAULT_LANGUAGE", base.default_language),
+            actions_port=int(env.get("AQPARAT_ACTIONS_PORT", base.actions_port)),
+            rasa_port=int(env.get("AQPARAT_RASA_PORT", base.rasa_port)),
+            rasa_token=env.get("AQPARAT_RASA_TOKEN", base.rasa_token),
         )

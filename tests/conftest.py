@@ -42,6 +42,11 @@ def make_fact(fact_id: str = "test-fact", topic: str = "pricing", **changes: Any
     fact = {
         "id": fact_id,
         "topic": topic,
+        "label": {
+            "kk": "Қосылу нүктесінің бағасы",
+            "ru": "Цена точки подключения",
+            "en": "Price of a connection point",
+        },
         "statement": {
             "kk": "Бір қосылу нүктесі айына шамамен 200 доллар тұрады.",
             "ru": "Одна точка подключения стоит около 200 долларов в месяц.",

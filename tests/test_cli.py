@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.cli import main
+from knowledge.logs import ConversationLog
 from tests.conftest import make_fact, write_yaml
 
 
@@ -103,3 +105,76 @@ def test_validate_checks_the_school_rules_against_the_shipped_facts(
     assert main(["validate"]) == 1
     out = capsys.readouterr().out
     assert "eligibility.yml: rule target-group: fact 'no-such-fact' does not exist" in out
+
+
+def unanswered(log: ConversationLog, text: str, sender: str = "8123456789") -> None:
+    log.record_unanswered(
+        text=text, lang="ru", sender_id=sender, reason="below-threshold", scores={"fact-a": 0.31, "b": 0.2}
+    )
+
+
+def test_cli_says_plainly_when_logs_are_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--log-dir", str(tmp_path), "unanswered"]) == 0
+    assert "no unanswered questions logged yet" in capsys.readouterr().out
+    assert main(["--log-dir", str(tmp_path), "feedback"]) == 0
+    assert "no feedback logged yet" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_unanswered_newest_first_with_repeats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # one table row per line, so the order is easy to see
+    log = ConversationLog(tmp_path, salt="pepper")
+    unanswered(log, "курс доллара")
+    unanswered(log, "Курс доллара?", sender="another")
+    unanswered(log, "ауа райы [bold]")
+    assert main(["--log-dir", str(tmp_path), "unanswered"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("ауа райы [bold]") < out.index("Курс доллара?") < out.index("курс доллара")
+    assert "below-threshold" in out
+    assert "0.310" in out
+    log.record_unanswered(
+        text="погода", lang="ru", sender_id="1", reason="low-score", scores={"top": 0.123, "threshold": 0.456}
+    )
+    assert main(["--log-dir", str(tmp_path), "unanswered", "--limit", "1"]) == 0
+    assert "0.123 (0.456)" in capsys.readouterr().out
+    assert "asked more than once" in out
+    assert "(3 of 3" in out
+
+
+def test_cli_unanswered_limit_and_since(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = ConversationLog(tmp_path, salt="pepper")
+    for n in range(5):
+        unanswered(log, f"question {n}")
+    monkeypatch.setenv("AQPARAT_LOG_DIR", str(tmp_path))
+    assert main(["unanswered", "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "question 4" in out
+    assert "question 3" in out
+    assert "question 2" not in out
+    assert "(2 of 5" in out
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date()
+    assert main(["unanswered", "--since", tomorrow.isoformat()]) == 0
+    assert f"no unanswered questions logged since {tomorrow}" in capsys.readouterr().out
+
+
+def test_cli_rejects_a_bad_date_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--log-dir", str(tmp_path), "unanswered", "--since", "01.02.2026"])
+    assert exited.value.code == 2
+    assert "expected a date as YYYY-MM-DD, not '01.02.2026'" in capsys.readouterr().err
+
+
+def test_cli_feedback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = ConversationLog(tmp_path, salt="pepper")
+    log.record_feedback(helpful=True, fact_id="bot-scope", lang="kk", sender_id="1", question="сен кімсің")
+    log.record_feedback(helpful=False, fact_id="household-price", lang="ru", sender_id="2", question=None)
+    assert main(["--log-dir", str(tmp_path), "feedback", "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("household-price") < out.index("bot-scope")
+    assert "сен кімсің" in out
+    assert "2 in all: 1 helpful, 1 not helpful" in out
+    assert "not helpful ×1: household-price" in out

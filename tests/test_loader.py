@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
+from knowledge.schema import LANGUAGES
 from tests.conftest import REAL_FACTS, SOURCE, make_fact, write_yaml
 
 
@@ -207,3 +208,55 @@ def test_source_url_must_be_a_url(facts_dir: Path) -> None:
     assert any("sources.yml [test-source]: url:" in p for p in problems)
     # the rejected source is not half-loaded: its fact's citation is reported as dangling too
     assert any("source 'test-source' is not in sources.yml" in p for p in problems)
+
+
+def test_missing_label(facts_dir: Path) -> None:
+    fact = make_fact()
+    del fact["label"]
+    write_yaml(facts_dir / "pricing.yml", {"facts": [fact]})
+    assert problems_of(facts_dir) == ["error: pricing.yml [test-fact]: label: required field is missing"]
+
+
+def test_missing_label_translation(facts_dir: Path) -> None:
+    fact = make_fact()
+    del fact["label"]["ru"]
+    write_yaml(facts_dir / "pricing.yml", {"facts": [fact]})
+    assert problems_of(facts_dir) == [
+        "error: pricing.yml [test-fact]: label.ru: missing the Russian (ru) translation"
+    ]
+
+
+def test_over_long_label(facts_dir: Path) -> None:
+    fact = make_fact()
+    fact["label"]["kk"] = "Қосылу нүктесінің айлық бағасы туралы өте ұзын атау"
+    write_yaml(facts_dir / "pricing.yml", {"facts": [fact]})
+    assert problems_of(facts_dir) == [
+        "error: pricing.yml [test-fact]: label.kk: 51 characters, over the limit of 48 for a label"
+    ]
+
+
+def test_label_of_exactly_the_limit_is_fine(facts_dir: Path) -> None:
+    fact = make_fact()
+    fact["label"]["en"] = "x" * 48 + "  "  # counted as shown, after trimming
+    write_yaml(facts_dir / "pricing.yml", {"facts": [fact]})
+    assert load_knowledge_base(facts_dir).facts["test-fact"].label.en == "x" * 48
+
+
+@pytest.mark.parametrize("bad", ["two\nlines", "", "{fee}"])
+def test_label_is_one_plain_line(facts_dir: Path, bad: str) -> None:
+    fact = make_fact()
+    fact["label"]["en"] = bad
+    write_yaml(facts_dir / "pricing.yml", {"facts": [fact]})
+    [problem] = problems_of(facts_dir)
+    assert "pricing.yml [test-fact]: label.en:" in problem
+
+
+def test_shipped_labels_fit_a_button() -> None:
+    kb = load_knowledge_base(REAL_FACTS)
+    labels = [fact.label.get(lang) for fact in kb.facts.values() for lang in LANGUAGES]
+    assert all(0 < len(label) <= 48 for label in labels)
+    for lang in LANGUAGES:  # a clarify question offers two facts: their titles must differ
+        per_lang = [fact.label.get(lang) for fact in kb.facts.values()]
+        assert len(set(per_lang)) == len(per_lang), lang
+    kazakh = " ".join(fact.label.kk for fact in kb.facts.values())
+    assert any(ch in kazakh for ch in "әғқңөұүһі")

@@ -49,8 +49,19 @@ def test_mixed_kazakh_russian(service: KnowledgeService) -> None:
 def test_answer_is_rendered_in_the_askers_language(service: KnowledgeService) -> None:
     [hit] = service.search("starlink licences frequencies ground facilities", "kk", k=1)
     assert hit.matched.lang == "en"  # found through an English row…
-    assert hit.statement("kk") == hit.fact.statement.kk  # …answered in Kazakh
+    assert hit.statement("kk") == hit.fact.render("kk")  # …answered in Kazakh
     assert any(ch in hit.statement("kk") for ch in "әғқңөұүһі")
+    assert hit.label("kk") == hit.fact.label.kk
+
+
+def test_statement_and_label_are_rendered_for_the_reader(service: KnowledgeService) -> None:
+    [hit] = service.search("сколько стоит одна точка подключения в месяц", "ru", k=1)
+    assert hit.fact.id == "interconnect-point-monthly-fee"
+    assert "около 200\u00a0$," in hit.statement("ru")
+    assert "about $200," in hit.statement("en")
+    assert hit.label("en") == "Starlink price per connection point"
+    rows = service.retriever.index.rows
+    assert not [r for r in rows if r.kind == "statement" and "{" in r.text]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😀🚀🛰️", "?!…", "\u200b\u200f"])

@@ -1,0 +1,128 @@
+"""Small conversation actions: feedback, the official-information path, the language choice."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import answer_with_fact
+from actions.i18n import N_, Texts
+from actions.language import SUPPORTED, conversation_language
+from actions.replies import LANGUAGE_BUTTONS
+from actions.services import Services, services
+from knowledge.text import fold
+
+OFFICIAL_FACT = "official-information"  # knowledge/facts/guidance.yml: which ministry, where it publishes
+
+FEEDBACK_THANKS = N_("Thank you for the feedback!")
+FEEDBACK_SORRY = N_(
+    "Sorry that did not help. I have passed it on to the people who keep my sources up to date. "
+    "You can rephrase the question, or ask me where to find official information."
+)
+OFFICIAL_MISSING = N_("Sorry, I cannot find the official-information note right now. Please try again later.")
+LANGUAGE_SET = N_("Done: I will answer in English from now on.")
+CHOOSE_LANGUAGE = N_("Which language should I use?")
+
+# Language names as people type them, folded (lowercase, Kazakh letters to their base).
+LANGUAGE_WORDS = {
+    "kk": ("kazakh", "qazaq", "kazak", "казах", "казак", "каз"),
+    "ru": ("russian", "russk", "russki", "русск", "орыс", "rus", "рус"),
+    "en": ("english", "anglii", "англ", "агылшын", "eng"),
+}
+
+
+class _SharedAction(Action, ABC):
+    """Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, shared: Services | None = None) -> None:
+        self._shared = shared
+
+    @property
+    def shared(self) -> Services:
+        return self._shared or services()
+
+    def texts(self, tracker: Tracker) -> Texts:
+        return Texts(conversation_language(tracker.current_state(), self.shared.settings.default_language))
+
+
+class ActionFeedback(_SharedAction):
+    """Stores "helpful" / "not helpful" with the fact it concerns (the last one answered)."""
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = self.texts(tracker)
+        helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_helpful"
+        self.shared.log.record_feedback(
+            helpful=helpful,
+            fact_id=tracker.get_slot("last_fact"),
+            lang=texts.lang,
+            sender_id=tracker.sender_id,
+            question=tracker.get_slot("last_question"),
+        )
+        dispatcher.utter_message(text=texts(FEEDBACK_THANKS if helpful else FEEDBACK_SORRY))
+        return []
+
+
+class ActionOfficialInfo(_SharedAction):
+    """Which ministry is responsible and where it publishes: a fact like any other, with its source."""
+
+    def name(self) -> str:
+        return "action_official_info"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = self.texts(tracker)
+        found = self.shared.knowledge.fact(OFFICIAL_FACT)
+        if found is None:
+            dispatcher.utter_message(text=texts(OFFICIAL_MISSING))
+            return []
+        answer_with_fact(dispatcher, *found, texts)
+        return [SlotSet("last_fact", OFFICIAL_FACT)]
+
+
+def requested_language(text: str) -> str | None:
+    """The language a message asks for ("на русском", "english please", "қазақша"), if exactly one."""
+    words = re.findall(r"\w+", fold(text).lower())
+    found = {lang for lang, stems in LANGUAGE_WORDS.items() for w in words for s in stems if w.startswith(s)}
+    return found.pop() if len(found) == 1 else None
+
+
+class ActionChangeLanguage(_SharedAction):
+    """Sets the ``language`` slot (the user's explicit choice, kept for the conversation)."""
+
+    def name(self) -> str:
+        return "action_change_language"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        named = {
+            e.get("value")
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == "language" and e.get("value") in SUPPORTED
+        }
+        chosen = (
+            named.pop() if len(named) == 1 else requested_language(tracker.latest_message.get("text") or "")
+        )
+        if chosen is None:
+            texts = self.texts(tracker)
+            dispatcher.utter_message(
+                text=texts(CHOOSE_LANGUAGE),
+                buttons=[{"title": texts(b.title), "payload": b.payload} for b in LANGUAGE_BUTTONS],
+            )
+            return []
+        dispatcher.utter_message(text=Texts(chosen)(LANGUAGE_SET))
+        return [SlotSet("language", chosen)]

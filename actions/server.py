@@ -1,0 +1,52 @@
+"""The action server: rasa-sdk's app plus our NLG endpoint, in one process on loopback.
+
+rasa-sdk's own runner binds to every interface (``0.0.0.0``) and starts worker processes that
+would each load the embedding model; this runner binds to 127.0.0.1 by default, runs one
+process, and loads the knowledge index before the first request rather than during it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Request, Sanic, response
+
+from actions.nlg import render
+from actions.services import services
+
+log = logging.getLogger("actions.server")
+
+
+def build_app() -> Sanic:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor, cors_origins=None)
+
+    @app.post("/nlg")
+    async def nlg(request: Request) -> response.HTTPResponse:
+        body = request.json if isinstance(request.json, dict) else {}
+        return response.json(render(body, services().settings.default_language))
+
+    @app.before_server_start
+    async def warm_up(_app: Sanic) -> None:
+        shared = services()
+        shared.knowledge.retriever  # noqa: B018 - load the index and model before serving
+        log.info("knowledge index loaded from %s", shared.settings.index_dir)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=services().settings.actions_port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    build_app().run(host=args.host, port=args.port, single_process=True, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

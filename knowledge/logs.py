@@ -1,0 +1,297 @@
+"""What the bot could not answer and what users thought of its answers, for maintainers.
+
+Two append-only JSON-lines files under one directory: ``unanswered.jsonl`` tells maintainers
+which facts or example questions to add, ``feedback.jsonl`` which answers fall short. Users are
+known only by a salted hash of their sender id, so the files show that one person asked three
+times without saying who; the salt stays in the log directory (or in the settings), never in
+the lines.
+
+Several action-server workers append at once, so each record is one ``write`` of one complete
+line on a file opened in append mode, under an exclusive ``flock``; readers take a shared lock
+and skip (with a warning) any line they cannot parse, so one damaged line never hides the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import hmac
+import json
+import logging
+import math
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNANSWERED_FILE = "unanswered.jsonl"
+FEEDBACK_FILE = "feedback.jsonl"
+SALT_FILE = "salt"
+MAX_TEXT_CHARS = 1_000
+MAX_FIELD_CHARS = 100  # language, reason, fact id: short by nature; capped so a bug cannot bloat the log
+MAX_SCORES = 10
+HASH_CHARS = 16
+TOP, THRESHOLD = "top", "threshold"  # score names the reader understands; others are fact ids
+
+
+class _Timed(Protocol):
+    @property
+    def time(self) -> dt.datetime: ...
+
+
+Entry = TypeVar("Entry", bound=_Timed)
+
+
+@dataclass(frozen=True)
+class UnansweredEntry:
+    """A question the bot declined or could not place, with the scores that fell short."""
+
+    time: dt.datetime
+    text: str
+    lang: str
+    user: str
+    reason: str
+    scores: dict[str, float]
+
+    @property
+    def best_score(self) -> float | None:
+        """How close the bot came: ``scores["top"]`` when logged, else the highest fact score."""
+        if TOP in self.scores:
+            return self.scores[TOP]
+        facts = [score for name, score in self.scores.items() if name != THRESHOLD]
+        return max(facts) if facts else None
+
+    @property
+    def threshold(self) -> float | None:
+        return self.scores.get(THRESHOLD)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> UnansweredEntry:
+        scores = record["scores"]
+        if not isinstance(scores, dict):
+            raise TypeError("scores is not a mapping")
+        return cls(
+            time=_parse_time(record["time"]),
+            text=_str(record["text"]),
+            lang=_str(record["lang"]),
+            user=_str(record["user"]),
+            reason=_str(record["reason"]),
+            scores={str(k): float(v) for k, v in scores.items()},
+        )
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    """A user's "helpful / not helpful" on an answer."""
+
+    time: dt.datetime
+    helpful: bool
+    fact_id: str | None
+    lang: str
+    user: str
+    question: str | None
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> FeedbackEntry:
+        helpful = record["helpful"]
+        if not isinstance(helpful, bool):
+            raise TypeError("helpful is not true or false")
+        return cls(
+            time=_parse_time(record["time"]),
+            helpful=helpful,
+            fact_id=_optional_str(record.get("fact_id")),
+            lang=_str(record["lang"]),
+            user=_str(record["user"]),
+            question=_optional_str(record.get("question")),
+        )
+
+
+class ConversationLog:
+    """The two logs in one directory; safe to share between threads and processes."""
+
+    def __init__(self, directory: Path, salt: str = "") -> None:
+        self.directory = Path(directory)
+        self._given_salt = salt
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConversationLog:
+        return cls(settings.log_dir, settings.log_salt)
+
+    @property
+    def unanswered_path(self) -> Path:
+        return self.directory / UNANSWERED_FILE
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.directory / FEEDBACK_FILE
+
+    @cached_property
+    def _salt(self) -> str:
+        """The configured salt, else the one kept in the directory (made on first use, so reading
+        the logs never creates anything)."""
+        return self._given_salt or _stored_salt(self.directory / SALT_FILE)
+
+    def user_hash(self, sender_id: str) -> str:
+        """Stable for one sender under one salt, meaningless without the salt (HMAC-SHA256)."""
+        digest = hmac.new(self._salt.encode(), str(sender_id).encode(), hashlib.sha256)
+        return digest.hexdigest()[:HASH_CHARS]
+
+    def record_unanswered(
+        self, *, text: str, lang: str, sender_id: str, reason: str, scores: dict[str, float]
+    ) -> None:
+        """Log a question the bot did not answer. ``scores`` explain why: ``top`` (the best
+        fact's score) and ``threshold``, and/or scores by fact id; the ``MAX_SCORES`` highest
+        are kept."""
+        finite = {str(k): round(float(v), 4) for k, v in scores.items() if math.isfinite(v)}
+        best = dict(sorted(finite.items(), key=lambda item: -item[1])[:MAX_SCORES])
+        self._append(
+            self.unanswered_path,
+            {
+                "text": _cap(text, MAX_TEXT_CHARS),
+                "lang": _cap(lang, MAX_FIELD_CHARS),
+                "sender_id": sender_id,
+                "reason": _cap(reason, MAX_FIELD_CHARS),
+                "scores": best,
+            },
+        )
+
+    def record_feedback(
+        self, *, helpful: bool, fact_id: str | None, lang: str, sender_id: str, question: str | None
+    ) -> None:
+        """Log a user's verdict on an answer (the fact it gave and the question it answered)."""
+        self._append(
+            self.feedback_path,
+            {
+                "helpful": bool(helpful),
+                "fact_id": None if fact_id is None else _cap(fact_id, MAX_FIELD_CHARS),
+                "lang": _cap(lang, MAX_FIELD_CHARS),
+                "sender_id": sender_id,
+                "question": None if question is None else _cap(question, MAX_TEXT_CHARS),
+            },
+        )
+
+    def unanswered(self) -> list[UnansweredEntry]:
+        """Every readable entry, oldest first."""
+        return _read(self.unanswered_path, UnansweredEntry.from_record)
+
+    def feedback(self) -> list[FeedbackEntry]:
+        """Every readable entry, oldest first."""
+        return _read(self.feedback_path, FeedbackEntry.from_record)
+
+    def _append(self, path: Path, record: dict[str, Any]) -> None:
+        """Write one line; a failure is logged, not raised: a full disk must not cost a user
+        their answer."""
+        try:
+            _make_private_dir(self.directory)
+            fields = {"user": self.user_hash(record.pop("sender_id")), **record}
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except (OSError, ValueError):
+            log.exception("cannot write to the conversation log %s", path)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Stamped under the lock, so the file's order is the order of time.
+            stamped = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), **fields}
+            line = json.dumps(stamped, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            data = (line + "\n").encode("utf-8")
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # a crashed writer left half a line: keep ours separate
+            written = os.write(fd, data)
+            while written < len(data):  # only on a full disk or a signal; still under the lock
+                written += os.write(fd, data[written:])
+        except OSError:
+            log.exception("cannot write to the conversation log %s", path)
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def _read(path: Path, parse: Callable[[dict[str, Any]], Entry]) -> list[Entry]:
+    entries: list[Entry] = []
+    for number, raw in _lines(path):
+        try:
+            record = json.loads(raw.decode("utf-8"))
+            if not isinstance(record, dict):
+                raise TypeError("not a JSON object")
+            entry = parse(record)
+        except (ValueError, TypeError, KeyError) as exc:
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            log.warning("%s line %d skipped (unreadable: %s)", path, number, reason[:200])
+            continue
+        entries.append(entry)
+    entries.sort(key=lambda entry: entry.time)  # stable: equal times keep the file's order
+    return entries
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-empty lines, read under a shared lock so no half-written line is seen."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        data = handle.read()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw.strip():
+            yield number, raw
+
+
+def _stored_salt(path: Path) -> str:
+    """Read the salt, creating it first if absent. A new salt appears complete or not at all
+    (written aside, then hard-linked into place), so two processes starting together agree."""
+    if not path.exists():
+        _make_private_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, (secrets.token_hex(32) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won; use its salt
+        finally:
+            tmp.unlink()
+    salt = path.read_text(encoding="utf-8").strip()
+    if not salt:
+        raise ValueError(
+            f"{path} is empty: delete it to make a new salt (earlier user hashes will not match)"
+        )
+    return salt
+
+
+def _make_private_dir(directory: Path) -> None:
+    """Questions are personal data: a new log directory is readable by its owner only."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _parse_time(value: object) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(_str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no time zone")
+    return moment.astimezone(dt.UTC)
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _cap(text: str, limit: int) -> str:
+    return str(text)[:limit]

@@ -1,0 +1,109 @@
+"""``python -m stack serve``: the action server and Rasa's REST channel, on loopback, as one command.
+
+``make serve`` runs this after building what is missing (environments, index, catalogs, Rasa
+model). Rasa's HTTP API needs a token (``AQPARAT_RASA_TOKEN``, or one generated once into
+``var/rasa-token``); the REST webhook itself stays open on 127.0.0.1 for the bot and the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from knowledge.settings import PROJECT_DIR, Settings
+from stack.supervisor import Service, run_services
+
+RASA = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
+MODEL = PROJECT_DIR / "models" / "aqparat.tar.gz"
+TOKEN_FILE = PROJECT_DIR / "var" / "rasa-token"
+
+
+def rasa_token(settings: Settings, path: Path = TOKEN_FILE) -> str:
+    """The configured token, else one made once and kept (mode 0600) so clients can read it."""
+    if settings.rasa_token:
+        return settings.rasa_token
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
+    path.write_text(token, encoding="utf-8")
+    return token
+
+
+def rasa_args(settings: Settings) -> list[str]:
+    return [
+        "--interface", "127.0.0.1", "--port", str(settings.rasa_port), "--model", str(MODEL),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+    ]  # fmt: skip
+
+
+def dialogue_services(settings: Settings, log_dir: Path) -> list[Service]:
+    token = rasa_token(settings)
+    base = f"http://127.0.0.1:{settings.rasa_port}"
+    return [
+        Service(
+            name="action server",
+            command=[sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
+            health_url=f"http://127.0.0.1:{settings.actions_port}/health",
+            log_file=log_dir / "actions.log",
+        ),
+        Service(
+            name="rasa",
+            command=[str(RASA), "run", "--enable-api", "--auth-token", token, *rasa_args(settings)],
+            health_url=f"{base}/status?token={token}",
+            ready=lambda response: response.status_code == 200 and bool(response.json().get("model_id")),
+            env={
+                "AQPARAT_ACTIONS_PORT": str(settings.actions_port),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            },
+            log_file=log_dir / "rasa.log",
+        ),
+    ]
+
+
+def cmd_serve(settings: Settings) -> int:
+    if not MODEL.exists():
+        print(f"no Rasa model at {MODEL}; run `make serve` (it trains one)", file=sys.stderr)
+        return 2
+    log_dir = settings.log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    services = dialogue_services(settings, log_dir)
+
+    token_hint = "AQPARAT_RASA_TOKEN" if settings.rasa_token else str(TOKEN_FILE.relative_to(PROJECT_DIR))
+
+    def ready() -> None:
+        print(
+            f"\nAqparat is serving on 127.0.0.1 (Ctrl-C stops everything):\n"
+            f"  REST channel   POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook\n"
+            f'                 {{"sender": "...", "message": "...", "metadata": {{"language_code": "kk"}}}}\n'
+            f"  Rasa HTTP API  http://127.0.0.1:{settings.rasa_port}/ (token: {token_hint})\n"
+            f"  action server  http://127.0.0.1:{settings.actions_port}/webhook (NLG: /nlg)\n"
+            f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n",
+            flush=True,
+        )
+
+    code = run_services(services, PROJECT_DIR, on_ready=ready)
+    if code:
+        for service in services:
+            if service.log_file and service.log_file.exists():
+                tail = service.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+                print(f"\n--- last lines of {service.log_file} ---", *tail, sep="\n", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    parser.add_argument("command", choices=["serve"])
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # health URLs carry the API token
+    return cmd_serve(Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

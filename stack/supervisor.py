@@ -1,0 +1,122 @@
+"""Run several services as one: start each, wait until each is healthy, stop all if one stops.
+
+Each child runs in its own process group, so stopping it also stops whatever it started
+(Rasa's Sanic workers, for example). Ctrl-C, SIGTERM or any child exiting stops every child;
+the exit status says which one failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Service:
+    name: str
+    command: Sequence[str]
+    health_url: str
+    ready: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200
+    env: Mapping[str, str] = field(default_factory=dict)
+    log_file: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, cwd: Path) -> None:
+        output = self.log_file.open("ab") if self.log_file else None
+        self.process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
+            list(self.command),
+            cwd=cwd,
+            env={**os.environ, **self.env},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+
+    def is_ready(self, client: httpx.Client) -> bool:
+        try:
+            return self.ready(client.get(self.health_url))
+        except httpx.HTTPError:
+            return False
+
+    def exited(self) -> int | None:
+        return self.process.poll() if self.process else None
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+class ServiceFailed(RuntimeError):
+    pass
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def run_services(
+    services: Sequence[Service],
+    cwd: Path,
+    *,
+    start_timeout: float = 300.0,
+    on_ready: Callable[[], None] = lambda: None,
+    poll_seconds: float = 0.5,
+) -> int:
+    """Start ``services`` in order (each healthy before the next starts), then watch them.
+
+    Returns 0 after Ctrl-C/SIGTERM, 1 when a service failed to start or stopped by itself.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        with httpx.Client(timeout=2.0) as client:
+            for service in services:
+                log.info("starting %s", service.name)
+                service.start(cwd)
+                deadline = time.monotonic() + start_timeout
+                while not service.is_ready(client):
+                    if (code := service.exited()) is not None:
+                        raise ServiceFailed(f"{service.name} exited with status {code} while starting")
+                    if time.monotonic() > deadline:
+                        raise ServiceFailed(f"{service.name} was not healthy after {start_timeout:.0f} s")
+                    time.sleep(poll_seconds)
+                log.info("%s is ready", service.name)
+            on_ready()
+            while True:
+                for service in services:
+                    if (code := service.exited()) is not None:
+                        raise ServiceFailed(f"{service.name} stopped with status {code}")
+                time.sleep(poll_seconds)
+    except (KeyboardInterrupt, _Stop):
+        log.info("stopping")
+        return 0
+    except ServiceFailed as failure:
+        log.error("%s; stopping the others", failure)
+        return 1
+    finally:
+        for service in reversed(services):
+            service.stop()
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,296 @@
+"""The custom actions against the real knowledge base and model, in each language."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswer, looks_like_follow_up
+from actions.conversation import ActionChangeLanguage, ActionFeedback, ActionOfficialInfo, requested_language
+from actions.i18n import Texts
+from actions.school import ActionSchoolVerdict, ActionStopSchoolCheck, ValidateSchoolForm, yes_no
+from actions.services import Services
+from knowledge.service import KnowledgeService
+from tests.dialogue import tracker
+
+KAZAKH = set("әғқңөұүһі")
+
+
+@pytest.fixture
+def shared(service: KnowledgeService, tmp_path: Path) -> Services:
+    settings = dataclasses.replace(
+        service.settings, log_dir=tmp_path / "log", schools_file=tmp_path / "schools.json", log_salt="test"
+    )
+    shared = Services(settings)
+    shared.__dict__["knowledge"] = service  # the session's index, not a second build
+    return shared
+
+
+def run(action: object, t: object) -> tuple[list[dict], list[object]]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})  # type: ignore[attr-defined]
+    return dispatcher.messages, events
+
+
+def slots_of(events: list[object]) -> dict[str, object]:
+    return {e["name"]: e["value"] for e in events if isinstance(e, dict) and e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "words"),
+    [
+        ("Starlink Қазақстанда ресми сатыла ма?", "kk", ("Дереккөз", "Дерек күні")),
+        ("Почему Starlink официально не продаётся в Казахстане?", "ru", ("Источник", "По состоянию на")),
+        ("Why is Starlink not officially sold in Kazakhstan?", "en", ("Source", "True as of")),
+    ],
+)
+def test_answer_names_source_date_and_review_notice_in_the_question_language(
+    shared: Services, question: str, lang: str, words: tuple[str, str]
+) -> None:
+    messages, events = run(ActionAnswer(shared), tracker(question))
+    text = messages[0]["text"].replace("\u202f", " ")
+    assert all(w in text for w in words)
+    assert ".." not in text
+    assert "⚠" in text  # every 2023 fact is past its review date
+    assert "Kursiv" in text
+    assert {b["payload"] for b in messages[0]["buttons"]} == {"/feedback_helpful", "/feedback_not_helpful"}
+    assert slots_of(events)["last_fact"] == "starlink-market-status"
+    if lang == "kk":
+        assert "2023 ж." in text
+    if lang == "ru":
+        assert "2023 г." in text
+
+
+def test_answer_formats_money_for_the_locale(shared: Services) -> None:
+    chosen = [{"entity": "fact_id", "value": "interconnect-point-monthly-fee"}]
+    payload = '/ask_question{"fact_id": "interconnect-point-monthly-fee"}'
+    ru, _ = run(ActionAnswer(shared), tracker(payload, entities=chosen, earlier=["сколько стоит старлинк"]))
+    en, _ = run(ActionAnswer(shared), tracker(payload, entities=chosen, earlier=["how much does it cost"]))
+    assert "200\xa0$" in ru[0]["text"]
+    assert "$200" in en[0]["text"]
+
+
+def test_unknown_question_is_declined_and_logged_without_the_user_id(shared: Services) -> None:
+    messages, events = run(ActionAnswer(shared), tracker("сколько стоит билет на поезд до Караганды"))
+    text = messages[0]["text"]
+    assert "Starlink" in text  # offers the topics it knows
+    assert ";" in text
+    entries = shared.log.unanswered()
+    assert [e.text for e in entries] == ["сколько стоит билет на поезд до Караганды"]
+    assert entries[0].lang == "ru"
+    raw = "".join(p.read_text(encoding="utf-8") for p in (shared.settings.log_dir).glob("*.jsonl"))
+    assert "telegram-user-1" not in raw
+    assert slots_of(events) == {"last_fact": None}
+
+
+def test_follow_up_uses_the_previous_question(shared: Services) -> None:
+    _, events = run(ActionAnswer(shared), tracker("Starlink Қазақстанда заңды ма?"))
+    previous = slots_of(events)["last_question"]
+    follow, events = run(
+        ActionAnswer(shared),
+        tracker("ал бағасы қанша?", slots={"last_question": previous}, earlier=[previous]),
+    )
+    assert slots_of(events)["last_fact"] in {"interconnect-point-monthly-fee", "household-price-unknown"}
+    assert any(ch in KAZAKH for ch in follow[0]["text"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("and for schools?", True), ("а сколько это стоит?", True), ("ал бағасы қанша?", True),
+     ("is starlink legal in kazakhstan", False), ("what is the price of starlink", False)],
+)  # fmt: skip
+def test_follow_up_detection(text: str, expected: bool) -> None:
+    assert looks_like_follow_up(text) is expected
+
+
+def test_clarify_button_answers_the_chosen_fact(shared: Services) -> None:
+    entities = [{"entity": "fact_id", "value": "schools-2000-expansion"}]
+    payload = '/ask_question{"fact_id": "schools-2000-expansion"}'
+    messages, events = run(
+        ActionAnswer(shared), tracker(payload, entities=entities, earlier=["сколько школ"])
+    )
+    assert "2 000" in messages[0]["text"] or "2\xa0000" in messages[0]["text"]
+    assert slots_of(events)["last_fact"] == "schools-2000-expansion"
+
+
+def test_message_without_words_gets_a_polite_prompt(shared: Services) -> None:
+    messages, _ = run(ActionAnswer(shared), tracker("???", earlier=["сәлем қалайсың"]))
+    assert messages[0]["text"] == Texts("kk")("Please type your question in words, and I will look it up.")
+
+
+def test_feedback_is_stored_with_the_fact(shared: Services) -> None:
+    t = tracker("не помогло", "feedback_not_helpful", slots={"last_fact": "x-fact", "last_question": "q"})
+    messages, _ = run(ActionFeedback(shared), t)
+    [entry] = shared.log.feedback()
+    assert (entry.fact_id, entry.helpful, entry.lang) == ("x-fact", False, "ru")
+    assert "Жаль" in messages[0]["text"]
+
+
+def test_official_information_names_the_ministry_without_contacts(shared: Services) -> None:
+    messages, _ = run(ActionOfficialInfo(shared), tracker("who do I contact officially", "ask_human"))
+    text = messages[0]["text"]
+    assert "Ministry of Digital Development" in text
+    assert "+7" not in text
+    assert "@" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "expected"),
+    [
+        ("switch to kazakh", [{"entity": "language", "value": "kk"}], "kk"),
+        ("на русском пожалуйста", [], "ru"),
+        ("ағылшынша жазшы", [], "en"),
+    ],
+)
+def test_change_language_sets_the_slot_and_confirms_in_the_new_language(
+    shared: Services, text: str, entities: list[dict[str, str]], expected: str
+) -> None:
+    messages, events = run(ActionChangeLanguage(shared), tracker(text, "change_language", entities=entities))
+    assert slots_of(events) == {"language": expected}
+    assert messages[0]["text"] == Texts(expected)("Done: I will answer in English from now on.")
+
+
+def test_change_language_without_a_language_offers_buttons(shared: Services) -> None:
+    messages, events = run(ActionChangeLanguage(shared), tracker("change language", "change_language"))
+    assert events == []
+    assert messages[0]["buttons"][0]["payload"] == '/change_language{"language": "kk"}'
+
+
+def test_requested_language() -> None:
+    assert requested_language("орысша жаз") == "ru"
+    assert requested_language("english or russian") is None
+    assert requested_language("hello") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [("жоқ", "nlu_fallback", "no"), ("нет", None, "no"), ("no", None, "no"), ("иә", None, "yes"),
+     ("да есть", None, "yes"), ("не знаю", None, "unknown"), ("білмеймін", None, "unknown"),
+     ("у нас оптика", "affirm", "yes"), ("оптика бар ма екен", "ask_question", None)],
+)  # fmt: skip
+def test_yes_no(text: str, intent: str | None, expected: str | None) -> None:
+    assert yes_no(text, intent) == expected
+
+
+def test_form_reads_a_region_with_a_typo_and_refuses_an_unknown_one(shared: Services) -> None:
+    form = ValidateSchoolForm(shared)
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        "Карагандинская обл",
+        "nlu_fallback",
+        slots={"requested_slot": "school_region"},
+        active_loop="school_form",
+    )
+    assert asyncio.run(form.extract_school_region(dispatcher, t, {})) == {
+        "school_region": "Карагандинская обл"
+    }
+    assert form.validate_school_region("Карагандинская обл", dispatcher, t, {}) == {
+        "school_region": "karaganda"
+    }
+    assert form.validate_school_region("Мордор", dispatcher, t, {}) == {"school_region": None}
+    assert "Мордор" in dispatcher.messages[-1]["text"]
+
+
+def test_form_steps_aside_for_a_knowledge_question(shared: Services) -> None:
+    form = ValidateSchoolForm(shared)
+    t = tracker(
+        "а сколько стоит старлинк в месяц",
+        "ask_question",
+        slots={"requested_slot": "school_fibre"},
+        active_loop="school_form",
+    )
+    assert asyncio.run(form.extract_school_fibre(CollectingDispatcher(), t, {})) == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "message"),
+    [
+        ("123456789012", None, "контрольная"),
+        ("12345", None, "здесь — 5"),
+        ("12345678901a", None, "только из 12 цифр"),
+    ],
+)
+def test_bin_validation_explains_the_problem(
+    shared: Services, typed: str, expected: object, message: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(typed, "nlu_fallback", slots={"requested_slot": "school_bin"}, earlier=["проверить школу"])
+    assert ValidateSchoolForm(shared).validate_school_bin(typed, dispatcher, t, {}) == {
+        "school_bin": expected
+    }
+    assert message in dispatcher.messages[0]["text"].lower()
+
+
+def test_valid_bin_is_normalised(shared: Services) -> None:
+    t = tracker("0000 0000 0000", "nlu_fallback")
+    assert ValidateSchoolForm(shared).validate_school_bin(
+        "0000 0000 0000", CollectingDispatcher(), t, {}
+    ) == {"school_bin": "000000000000"}
+
+
+@pytest.mark.parametrize(
+    ("rural", "fibre", "mobile", "phrase"),
+    [
+        ("yes", "no", "no", "входит в группу, на которую нацелена"),
+        ("no", "no", "no", "не входит в группу"),
+        ("yes", "no", "yes", "не в приоритете"),
+        ("unknown", "no", "no", "не могу определить"),
+    ],
+)
+def test_verdict_follows_the_rules_file(
+    shared: Services, rural: str, fibre: str, mobile: str, phrase: str
+) -> None:
+    slots = {"school_rural": rural, "school_fibre": fibre, "school_mobile": mobile, "school_bin": "skipped"}
+    messages, _ = run(
+        ActionSchoolVerdict(shared), tracker("нет", "deny", slots=slots, earlier=["проверить школу"])
+    )
+    text = messages[0]["text"]
+    assert phrase in text
+    assert "ориентир, а не решение" in text  # the honest caveat
+    assert "Kursiv" in text
+
+
+def test_verdict_looks_up_the_bin_in_an_imported_registry(shared: Services) -> None:
+    from knowledge.schools import School, save_registry
+
+    save_registry(
+        [School(bin="000000000000", name="Test school No. 1", region="almaty-region", status="connected",
+                source="test fixture", as_of="2024-05")],
+        shared.settings.schools_file,
+    )  # fmt: skip
+    slots = {"school_rural": "yes", "school_fibre": "no", "school_mobile": "no"}
+    english = ["check my school please"]
+    found, _ = run(
+        ActionSchoolVerdict(shared),
+        tracker("no", "deny", slots={**slots, "school_bin": "000000000000"}, earlier=english),
+    )
+    assert "Test school No. 1 (Almaty Region) — already connected" in found[0]["text"]
+    missing, _ = run(
+        ActionSchoolVerdict(shared),
+        tracker("no", "deny", slots={**slots, "school_bin": "000000000010"}, earlier=english),
+    )
+    assert "is not in the school register" in missing[0]["text"]
+
+
+def test_stop_clears_the_form(shared: Services) -> None:
+    messages, events = run(ActionStopSchoolCheck(shared), tracker("стоп", "stop", active_loop="school_form"))
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
+    assert all(v is None for v in slots_of(events).values())
+    assert "остановил" in messages[0]["text"]
+
+
+def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots(shared: Services) -> None:
+    from actions.school import ActionStartSchoolCheck
+
+    t = tracker("check again", "check_school", slots={"school_region": "abai", "school_rural": "yes"})
+    _, events = run(ActionStartSchoolCheck(), t)
+    assert slots_of(events) == {"school_region": None, "school_rural": None, "requested_slot": None}
+    dispatcher = CollectingDispatcher()
+    form = ValidateSchoolForm(shared)
+    assert form.validate_school_region(None, dispatcher, t, {}) == {"school_region": None}
+    assert form.validate_school_bin(None, dispatcher, t, {}) == {"school_bin": None}
+    assert dispatcher.messages == []

@@ -1,0 +1,134 @@
+"""End to end: `python -m stack serve` (action server + Rasa), spoken to over the REST channel.
+
+Needs the trained Rasa model (`make model`; `make test` builds it first) and the index. One
+stack serves the whole module on spare ports; each test is a conversation with its own sender.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from knowledge.settings import PROJECT_DIR
+from stack.__main__ import MODEL
+
+pytestmark = pytest.mark.e2e
+
+RASA_PORT = 5105
+ACTIONS_PORT = 5155
+WEBHOOK = f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook"
+START_TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    assert MODEL.exists(), "no Rasa model: run `make model` (make test does)"
+    log_dir = tmp_path_factory.mktemp("log")
+    env = {
+        **os.environ,
+        "AQPARAT_RASA_PORT": str(RASA_PORT),
+        "AQPARAT_ACTIONS_PORT": str(ACTIONS_PORT),
+        "AQPARAT_LOG_DIR": str(log_dir),
+        "AQPARAT_LOG_SALT": "e2e",
+        "AQPARAT_RASA_TOKEN": "e2e-token",
+        "AQPARAT_SCHOOLS_FILE": str(log_dir / "no-registry.json"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env, start_new_session=True
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        assert process.poll() is None, f"the stack exited with {process.returncode}; see {log_dir}"
+        try:
+            if (
+                httpx.get(f"http://127.0.0.1:{RASA_PORT}/status?token=e2e-token", timeout=2).status_code
+                == 200
+            ):
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the stack did not start in time"
+        time.sleep(1)
+    yield log_dir
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    for port in (RASA_PORT, ACTIONS_PORT):  # stopping the supervisor stopped everything it started
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+class Conversation:
+    def __init__(self, sender: str, language_code: str | None = None) -> None:
+        self.sender = sender
+        self.metadata = {"language_code": language_code} if language_code else {}
+
+    def say(self, message: str) -> list[dict]:
+        body = {"sender": self.sender, "message": message, "metadata": self.metadata}
+        response = httpx.post(WEBHOOK, json=body, timeout=60)
+        response.raise_for_status()
+        replies = response.json()
+        assert replies, f"no reply to {message!r}"
+        return replies
+
+    def text(self, message: str) -> str:
+        return "\n".join(r.get("text", "") for r in self.say(message)).replace("\u202f", " ")
+
+
+def test_kazakh_conversation(stack: Path) -> None:
+    chat = Conversation("e2e-kk", "ru")  # the message's language beats Telegram's hint
+    first = chat.text("Starlink Қазақстанда неге ресми сатылмайды?")
+    assert "Дереккөз: Kursiv" in first
+    assert "Дерек күні: 2023 ж. қазан" in first
+    assert "⚠" in first
+    follow_up = chat.text("ал бағасы қанша?")
+    assert "200 $" in follow_up.replace("\xa0", " ")
+    assert chat.text("мектебімді тексергім келеді").startswith("Мектеп қай облыста")
+    assert "ауылда" in chat.text("Түркістан облысы")
+    chat.text("иә")
+    chat.text("жоқ")
+    assert "БСН" in chat.text("жоқ")
+    verdict = chat.text("өткізіп жіберу")
+    assert "бағдарлама көздейтін топқа кіреді" in verdict
+    off_topic = chat.text("ертең Астанада ауа райы қандай болады?")
+    assert "Дереккөз" not in off_topic
+    assert "айта аламын" in off_topic
+
+
+def test_russian_conversation_with_a_question_inside_the_school_check(stack: Path) -> None:
+    chat = Conversation("e2e-ru")
+    answer = chat.text("Почему Starlink официально не продаётся в Казахстане?")
+    assert "Источник: Kursiv" in answer
+    assert "По состоянию на октябрь 2023 г." in answer
+    chat.text("проверить школу")
+    detour = chat.say("а сколько стоит старлинк в месяц")
+    assert "200" in detour[0]["text"]
+    assert detour[-1]["text"].startswith("В какой области")  # back to the form's question
+    assert "Не нашёл" in chat.text("Мордор")
+    assert "сельском" in chat.text("туркестанская обл")
+    assert "проводной" in chat.text("нет")
+    chat.text("нет")
+    chat.text("нет")
+    verdict = chat.text("000000000000")
+    assert "не входит в группу" in verdict
+    assert "Реестра подключённых школ у меня пока нет" in verdict
+
+
+def test_english_conversation_with_a_language_switch(stack: Path) -> None:
+    chat = Conversation("e2e-en", "en")
+    answer = chat.text("Is Kazakhstan covered by Starlink?")
+    assert "Source: Kursiv" in answer
+    assert "True as of October 2023" in answer
+    assert "I can tell you about" in chat.text("who won the football world cup in 2022?")
+    assert chat.text("switch to russian please").startswith("Хорошо")
+    assert "Источник" in chat.text("is starlink legal in kazakhstan?")  # the explicit choice wins
+    stop = chat.text("check a school")
+    assert stop.startswith("В какой области")
+    assert "остановил" in chat.text("stop")
