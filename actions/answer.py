@@ -11,13 +11,12 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import SharedAction
 from actions.i18n import N_, Texts
-from actions.language import conversation_language
-from actions.services import Services, services
 from knowledge.retriever import Decision
 from knowledge.schema import Fact, Source
 from knowledge.text import fold
@@ -110,23 +109,16 @@ def answer_with_fact(dispatcher: CollectingDispatcher, fact: Fact, source: Sourc
     )
 
 
-class ActionAnswer(Action):
+class ActionAnswer(SharedAction):
     """Answers from the knowledge base; remembers the question for follow-ups and feedback."""
-
-    def __init__(self, shared: Services | None = None) -> None:
-        self._shared = shared
 
     def name(self) -> str:
         return "action_answer"
 
-    @property
-    def shared(self) -> Services:
-        return self._shared or services()
-
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        texts = Texts(conversation_language(tracker.current_state(), self.shared.settings.default_language))
+        texts = self.texts(tracker)
         text = (tracker.latest_message.get("text") or "").strip()
         chosen = next(
             (

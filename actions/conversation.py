@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import answer_with_fact
+from actions.base import SharedAction
 from actions.i18n import N_, Texts
-from actions.language import SUPPORTED, conversation_language
+from actions.language import SUPPORTED
 from actions.replies import LANGUAGE_BUTTONS
-from actions.services import Services, services
 from knowledge.text import fold
 
 OFFICIAL_FACT = "official-information"  # knowledge/facts/guidance.yml: which ministry, where it publishes
@@ -36,24 +35,7 @@ LANGUAGE_WORDS = {
 }
 
 
-class _SharedAction(Action, ABC):
-    """Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def __init__(self, shared: Services | None = None) -> None:
-        self._shared = shared
-
-    @property
-    def shared(self) -> Services:
-        return self._shared or services()
-
-    def texts(self, tracker: Tracker) -> Texts:
-        return Texts(conversation_language(tracker.current_state(), self.shared.settings.default_language))
-
-
-class ActionFeedback(_SharedAction):
+class ActionFeedback(SharedAction):
     """Stores "helpful" / "not helpful" with the fact it concerns (the last one answered)."""
 
     def name(self) -> str:
@@ -75,7 +57,7 @@ class ActionFeedback(_SharedAction):
         return []
 
 
-class ActionOfficialInfo(_SharedAction):
+class ActionOfficialInfo(SharedAction):
     """Which ministry is responsible and where it publishes: a fact like any other, with its source."""
 
     def name(self) -> str:
@@ -100,7 +82,7 @@ def requested_language(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-class ActionChangeLanguage(_SharedAction):
+class ActionChangeLanguage(SharedAction):
     """Sets the ``language`` slot (the user's explicit choice, kept for the conversation)."""
 
     def name(self) -> str:

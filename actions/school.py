@@ -10,13 +10,14 @@ handle it and then asks its question again. The verdict comes from ``knowledge/e
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import SharedAction
 from actions.i18n import N_, Texts
 from actions.language import conversation_language
 from actions.replies import ASKS
@@ -250,7 +251,7 @@ def _answer(value: Any) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-class ActionStartSchoolCheck(Action):
+class ActionStartSchoolCheck(SharedAction):
     """Starts (or restarts) the check with empty answers."""
 
     def name(self) -> str:
@@ -263,11 +264,8 @@ class ActionStartSchoolCheck(Action):
         return [SlotSet(slot, None) for slot in filled] + [SlotSet("requested_slot", None)]
 
 
-class ActionStopSchoolCheck(Action):
+class ActionStopSchoolCheck(SharedAction):
     """Leaves the form wherever it is; the answers so far are dropped."""
-
-    def __init__(self, shared: Services | None = None) -> None:
-        self._shared = shared
 
     def name(self) -> str:
         return "action_stop_school_check"
@@ -275,30 +273,23 @@ class ActionStopSchoolCheck(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        texts = _texts(tracker, self._shared or services())
+        texts = self.texts(tracker)
         dispatcher.utter_message(
             text=texts(STOPPED), buttons=[{"title": texts(CHECK_AGAIN), "payload": "/check_school"}]
         )
         return [ActiveLoop(None), *(SlotSet(slot, None) for slot in SLOTS), SlotSet("requested_slot", None)]
 
 
-class ActionSchoolVerdict(Action):
+class ActionSchoolVerdict(SharedAction):
     """The verdict for the completed form, worded from the matching rule's data."""
-
-    def __init__(self, shared: Services | None = None) -> None:
-        self._shared = shared
 
     def name(self) -> str:
         return "action_school_verdict"
 
-    @property
-    def shared(self) -> Services:
-        return self._shared or services()
-
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        texts = _texts(tracker, self.shared)
+        texts = self.texts(tracker)
         answers = SchoolAnswers(**{q: _answer(tracker.get_slot(slot)) for slot, q in YES_NO_SLOTS.items()})
         rule = self.shared.rules.assess(answers)
         parts = [texts(VERDICTS[rule.verdict])]
@@ -353,7 +344,7 @@ class ActionSchoolVerdict(Action):
         )
 
 
-class _AskAction(Action, ABC):
+class _AskAction(SharedAction):
     """Asks the form's question for one slot, with its buttons (Rasa calls action_ask_<slot>).
     Abstract, so rasa-sdk registers only the subclasses that name a slot."""
 
@@ -361,16 +352,13 @@ class _AskAction(Action, ABC):
     @abstractmethod
     def slot(self) -> str: ...
 
-    def __init__(self, shared: Services | None = None) -> None:
-        self._shared = shared
-
     def name(self) -> str:
         return f"action_ask_{self.slot}"
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        message = ASKS[self.slot].render(_texts(tracker, self._shared or services()))
+        message = ASKS[self.slot].render(self.texts(tracker))
         dispatcher.utter_message(**message)  # type: ignore[arg-type]
         return []
 

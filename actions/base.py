@@ -1,0 +1,29 @@
+"""The base of our actions: the shared services and the reply language of the conversation."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rasa_sdk import Action, Tracker
+
+from actions.i18n import Texts
+from actions.language import conversation_language
+from actions.services import Services, services
+
+
+class SharedAction(Action, ABC):
+    """rasa-sdk builds each action without arguments, so ``shared`` falls back to the process's
+    services; tests pass their own. Abstract: rasa-sdk registers every concrete Action subclass."""
+
+    def __init__(self, shared: Services | None = None) -> None:
+        self._shared = shared
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    def shared(self) -> Services:
+        return self._shared or services()
+
+    def texts(self, tracker: Tracker) -> Texts:
+        return Texts(conversation_language(tracker.current_state(), self.shared.settings.default_language))
