@@ -12,9 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
-from knowledge.logs import ConversationLog
-
 from knowledge.eligibility import RuleSet
+from knowledge.logs import ConversationLog
 from knowledge.regions import RegionMatcher
 from knowledge.schools import SchoolRegistry
 from knowledge.service import KnowledgeService
