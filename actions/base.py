@@ -11,6 +11,11 @@ from actions.language import conversation_language
 from actions.services import Services, services
 
 
+def reply_texts(tracker: Tracker, shared: Services) -> Texts:
+    """The texts of this conversation's reply language (actions/language.py decides it)."""
+    return Texts(conversation_language(tracker.current_state(), shared.settings.default_language))
+
+
 class SharedAction(Action, ABC):
     """rasa-sdk builds each action without arguments, so ``shared`` falls back to the process's
     services; tests pass their own. Abstract: rasa-sdk registers every concrete Action subclass."""
@@ -26,4 +31,4 @@ class SharedAction(Action, ABC):
         return self._shared or services()
 
     def texts(self, tracker: Tracker) -> Texts:
-        return Texts(conversation_language(tracker.current_state(), self.shared.settings.default_language))
+        return reply_texts(tracker, self.shared)

@@ -17,9 +17,8 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import SharedAction
+from actions.base import SharedAction, reply_texts
 from actions.i18n import N_, Texts
-from actions.language import conversation_language
 from actions.replies import ASKS
 from actions.services import Services, services
 from knowledge.eligibility import Rule, SchoolAnswers
@@ -141,10 +140,6 @@ def _is_detour(tracker: Tracker) -> bool:
     return intent in DETOURS or (intent == "nlu_fallback" and len(_words(text)) > SHORT_ANSWER_WORDS)
 
 
-def _texts(tracker: Tracker, shared: Services) -> Texts:
-    return Texts(conversation_language(tracker.current_state(), shared.settings.default_language))
-
-
 class ValidateSchoolForm(FormValidationAction):
     """Reads the typed or clicked answer to the question the form just asked."""
 
@@ -181,7 +176,7 @@ class ValidateSchoolForm(FormValidationAction):
             return {"school_region": None}
         region = self.shared.regions.resolve(str(value))
         if region is None:
-            texts = _texts(tracker, self.shared)
+            texts = reply_texts(tracker, self.shared)
             dispatcher.utter_message(text=texts(REGION_UNKNOWN, text=str(value)[:60]))
             return {"school_region": None}
         return {"school_region": region.id}
@@ -209,7 +204,7 @@ class ValidateSchoolForm(FormValidationAction):
     ) -> dict:
         if value is None or value in ("yes", "no", "unknown"):
             return {slot: value}
-        dispatcher.utter_message(text=_texts(tracker, self.shared)(YES_NO_UNCLEAR))
+        dispatcher.utter_message(text=reply_texts(tracker, self.shared)(YES_NO_UNCLEAR))
         return {slot: None}
 
     def validate_school_rural(self, value, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -243,7 +238,7 @@ class ValidateSchoolForm(FormValidationAction):
         if problem is None:
             return {"school_bin": normalise_bin(str(value))}
         count = len(re.sub(r"\D", "", str(value)))
-        dispatcher.utter_message(text=_texts(tracker, self.shared)(BIN_PROBLEMS[problem], count=count))
+        dispatcher.utter_message(text=reply_texts(tracker, self.shared)(BIN_PROBLEMS[problem], count=count))
         return {"school_bin": None}
 
 
