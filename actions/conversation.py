@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -108,3 +109,48 @@ class ActionChangeLanguage(SharedAction):
             return []
         dispatcher.utter_message(text=Texts(chosen)(LANGUAGE_SET))
         return [SlotSet("language", chosen)]
+
+
+SOURCES_HEAD = N_("My facts come from these sources:")
+SOURCE_LINE = N_("• {publisher}: “{title}”, published {published}")
+SOURCES_CURRENT = N_("Every answer names its source and the date the fact was true.")
+SOURCES_STALE = N_(
+    "Some facts are past the date they were due to be checked again; those answers say so. "
+    "For the current situation, see official announcements."
+)
+SOURCES_NONE = N_("I have no sources loaded right now, so I cannot answer questions yet.")
+
+
+class ActionSources(SharedAction):
+    """Where the facts come from and how current they are: the sources of the facts we answer
+    from (not every source on file), each with its date, and whether any fact is overdue for review."""
+
+    def name(self) -> str:
+        return "action_sources"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        texts = self.texts(tracker)
+        kb = self.shared.knowledge.retriever.index.kb
+        facts = kb.active
+        if not facts:
+            dispatcher.utter_message(text=texts(SOURCES_NONE))
+            return []
+        used = sorted(
+            {f.source for f in facts}, key=lambda s: kb.sources[s].published.first_day, reverse=True
+        )
+        lines = [texts(SOURCES_HEAD)]
+        for source in (kb.sources[s] for s in used):
+            line = texts(
+                SOURCE_LINE,
+                publisher=source.publisher,
+                title=source.title,
+                published=texts.date(source.published),
+            )
+            lines.append(f"{line}\n  {source.url}" if source.url else line)
+        lines += ["", texts(SOURCES_CURRENT)]
+        if any(f.review_by.last_day < dt.date.today() for f in facts):
+            lines.append(texts(SOURCES_STALE))
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

@@ -64,6 +64,15 @@ RESPONSES: dict[str, Reply] = {
             "schools. Every answer names its source and the date it was true. Ask your question, "
             "or check whether a school fits the programme."
         ),
+        (
+            Button(N_("Check a school"), "/check_school"),
+            Button(N_("What can you do?"), "/bot_capabilities"),
+            *LANGUAGE_BUTTONS,
+        ),
+    ),
+    # Said by Rasa's built-in action_restart (the /reset command); see BUILT_IN_RESPONSES.
+    "utter_restart": Reply(
+        N_("Done: we are starting over. Ask me anything about satellite internet in Kazakhstan."),
         (Button(N_("Check a school"), "/check_school"), Button(N_("What can you do?"), "/bot_capabilities")),
     ),
     "utter_goodbye": Reply(N_("Goodbye! Come back if you have more questions.")),
@@ -87,6 +96,10 @@ RESPONSES: dict[str, Reply] = {
     ),
     "utter_anything_else": Reply(N_("Is there anything else you would like to know?")),
 }
+
+# Responses that Rasa's own actions ask the NLG for; declaring them in domain.yml would only make
+# `rasa data validate` warn that no story uses them.
+BUILT_IN_RESPONSES = frozenset({"utter_restart"})
 
 # The school form's questions, asked by actions/school.py (action_ask_<slot>).
 ASKS: dict[str, Reply] = {

@@ -18,6 +18,11 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _ids(value: str) -> frozenset[int]:
+    """Comma- or space-separated Telegram user ids; anything else is a configuration error."""
+    return frozenset(int(part) for part in value.replace(",", " ").split())
+
+
 def _optional_float(value: str | None) -> float | None:
     return float(value) if value not in (None, "") else None
 
@@ -48,6 +53,22 @@ class Settings:
     actions_port: int = 5055
     rasa_port: int = 5005
     rasa_token: str = ""  # empty: a random token is created once in var/ and kept there
+    # Telegram front end (bot/, make run). The token's name is Telegram's convention, not ours.
+    telegram_token: str = ""  # empty: `make run` opens a terminal chat instead of Telegram
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    rasa_url: str = ""  # empty: http://127.0.0.1:<rasa_port>
+    rasa_timeout: float = 8.0  # seconds before the user is told the bot is temporarily unavailable
+    bot_store: str = str(PROJECT_DIR / "var" / "bot.sqlite3")  # a file path, or redis://host:port/db
+    bot_salt: str = ""  # empty: a random salt is created once in the store and kept there
+    flood_burst: int = 5  # messages a user may send at once
+    flood_interval: float = 3.0  # seconds per message after the burst is spent
+    max_message_chars: int = 1_000  # longer user messages get a polite "please shorten it"
+    maintainers: frozenset[int] = frozenset()  # Telegram user ids allowed /reload and /stats
+    webhook_url: str = ""  # empty: long polling; else Telegram posts updates to this public URL
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""  # Telegram's secret_token, checked on every webhook request
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,4 +96,23 @@ class Settings:
             actions_port=int(env.get("AQPARAT_ACTIONS_PORT", base.actions_port)),
             rasa_port=int(env.get("AQPARAT_RASA_PORT", base.rasa_port)),
             rasa_token=env.get("AQPARAT_RASA_TOKEN", base.rasa_token),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN", base.telegram_token).strip(),
+            telegram_base_url=env.get("TELEGRAM_BASE_URL", base.telegram_base_url),
+            telegram_base_file_url=env.get("TELEGRAM_BASE_FILE_URL", base.telegram_base_file_url),
+            rasa_url=env.get("AQPARAT_RASA_URL", base.rasa_url),
+            rasa_timeout=float(env.get("AQPARAT_RASA_TIMEOUT", base.rasa_timeout)),
+            bot_store=env.get("AQPARAT_BOT_STORE", base.bot_store),
+            bot_salt=env.get("AQPARAT_BOT_SALT", base.bot_salt),
+            flood_burst=int(env.get("AQPARAT_FLOOD_BURST", base.flood_burst)),
+            flood_interval=float(env.get("AQPARAT_FLOOD_INTERVAL", base.flood_interval)),
+            max_message_chars=int(env.get("AQPARAT_MAX_MESSAGE_CHARS", base.max_message_chars)),
+            maintainers=_ids(env.get("AQPARAT_MAINTAINERS", "")),
+            webhook_url=env.get("AQPARAT_WEBHOOK_URL", base.webhook_url),
+            webhook_listen=env.get("AQPARAT_WEBHOOK_LISTEN", base.webhook_listen),
+            webhook_port=int(env.get("AQPARAT_WEBHOOK_PORT", base.webhook_port)),
+            webhook_secret=env.get("AQPARAT_WEBHOOK_SECRET", base.webhook_secret),
         )
+
+    @property
+    def rasa_base_url(self) -> str:
+        return (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")

@@ -1,7 +1,9 @@
-"""``python -m stack serve``: the action server and Rasa's REST channel, on loopback, as one command.
+"""``python -m stack serve|run``: the whole stack as one command, stopped as one.
 
-``make serve`` runs this after building what is missing (environments, index, catalogs, Rasa
-model). Rasa's HTTP API needs a token (``AQPARAT_RASA_TOKEN``, or one generated once into
+``serve`` starts the action server and Rasa's REST channel on loopback. ``run`` adds the front
+end: the Telegram bot when ``TELEGRAM_BOT_TOKEN`` is set, else a terminal chat in this terminal.
+``make serve`` / ``make run`` call these after building what is missing (environments, index,
+catalogs, Rasa model). Rasa's HTTP API needs a token (``AQPARAT_RASA_TOKEN``, or one generated once into
 ``var/rasa-token``); the REST webhook itself stays open on 127.0.0.1 for the bot and the tests.
 """
 
@@ -66,13 +68,33 @@ def dialogue_services(settings: Settings, log_dir: Path) -> list[Service]:
     ]
 
 
-def cmd_serve(settings: Settings) -> int:
+def bot_service(settings: Settings, log_dir: Path) -> Service:
+    return Service(
+        name="telegram bot",
+        command=[sys.executable, "-m", "bot", "run"],
+        health_url=None,
+        log_file=log_dir / "bot.log",
+    )
+
+
+def _mode(settings: Settings) -> str:
+    if settings.webhook_url:
+        return (
+            f"webhook {settings.webhook_url} (listening on {settings.webhook_listen}:{settings.webhook_port})"
+        )
+    return "long polling"
+
+
+def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
     if not MODEL.exists():
         print(f"no Rasa model at {MODEL}; run `make serve` (it trains one)", file=sys.stderr)
         return 2
     log_dir = settings.log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
     services = dialogue_services(settings, log_dir)
+    telegram = front_end and bool(settings.telegram_token)
+    if telegram:
+        services.append(bot_service(settings, log_dir))
 
     token_hint = "AQPARAT_RASA_TOKEN" if settings.rasa_token else str(TOKEN_FILE.relative_to(PROJECT_DIR))
 
@@ -83,11 +105,21 @@ def cmd_serve(settings: Settings) -> int:
             f'                 {{"sender": "...", "message": "...", "metadata": {{"language_code": "kk"}}}}\n'
             f"  Rasa HTTP API  http://127.0.0.1:{settings.rasa_port}/ (token: {token_hint})\n"
             f"  action server  http://127.0.0.1:{settings.actions_port}/webhook (NLG: /nlg)\n"
-            f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n",
+            f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n"
+            + (f"  Telegram bot   {_mode(settings)} (log: {log_dir}/bot.log)\n" if telegram else ""),
             flush=True,
         )
 
-    code = run_services(services, PROJECT_DIR, on_ready=ready)
+    foreground = None
+    if front_end and not telegram:
+        from bot.terminal import chat
+
+        print("TELEGRAM_BOT_TOKEN is not set: chatting here in the terminal instead.")
+
+        def foreground() -> int:
+            return chat(settings)
+
+    code = run_services(services, PROJECT_DIR, on_ready=ready, foreground=foreground)
     if code:
         for service in services:
             if service.log_file and service.log_file.exists():
@@ -98,11 +130,11 @@ def cmd_serve(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["serve"])
-    parser.parse_args(argv)
+    parser.add_argument("command", choices=["serve", "run"])
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health URLs carry the API token
-    return cmd_serve(Settings.from_env())
+    return cmd_serve(Settings.from_env(), front_end=args.command == "run")
 
 
 if __name__ == "__main__":

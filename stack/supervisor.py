@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ STOP_GRACE_SECONDS = 10.0
 class Service:
     name: str
     command: Sequence[str]
-    health_url: str
+    health_url: str | None  # None: ready once started (the Telegram bot polls; it serves no port)
     ready: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200
     env: Mapping[str, str] = field(default_factory=dict)
     log_file: Path | None = None
@@ -45,6 +46,8 @@ class Service:
         )
 
     def is_ready(self, client: httpx.Client) -> bool:
+        if self.health_url is None:
+            return self.exited() is None
         try:
             return self.ready(client.get(self.health_url))
         except httpx.HTTPError:
@@ -78,19 +81,42 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
+def _check(services: Sequence[Service]) -> None:
+    for service in services:
+        if (code := service.exited()) is not None:
+            raise ServiceFailed(f"{service.name} stopped with status {code}")
+
+
+def _watch(services: Sequence[Service], stopped: threading.Event, failed: list[str], poll: float) -> None:
+    while not stopped.wait(poll):
+        try:
+            _check(services)
+        except ServiceFailed as failure:
+            log.error("%s; stopping the others", failure)
+            failed.append(str(failure))
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
 def run_services(
     services: Sequence[Service],
     cwd: Path,
     *,
     start_timeout: float = 300.0,
     on_ready: Callable[[], None] = lambda: None,
+    foreground: Callable[[], int] | None = None,
     poll_seconds: float = 0.5,
 ) -> int:
     """Start ``services`` in order (each healthy before the next starts), then watch them.
 
-    Returns 0 after Ctrl-C/SIGTERM, 1 when a service failed to start or stopped by itself.
+    With ``foreground`` (the terminal chat), that runs in this thread once all are ready and its
+    return ends the run; a watcher thread turns a service's death into SIGTERM for this process,
+    so a dead Rasa ends the chat instead of leaving it talking to nothing.
+    Returns 0 after Ctrl-C/SIGTERM or when ``foreground`` returns 0, 1 when a service failed to
+    start or stopped by itself.
     """
     previous = signal.signal(signal.SIGTERM, _raise_stop)
+    failed: list[str] = []
     try:
         with httpx.Client(timeout=2.0) as client:
             for service in services:
@@ -105,14 +131,22 @@ def run_services(
                     time.sleep(poll_seconds)
                 log.info("%s is ready", service.name)
             on_ready()
+            if foreground is not None:
+                stopped = threading.Event()
+                watcher = threading.Thread(
+                    target=_watch, args=(services, stopped, failed, poll_seconds), daemon=True
+                )
+                watcher.start()
+                try:
+                    return foreground()
+                finally:
+                    stopped.set()
             while True:
-                for service in services:
-                    if (code := service.exited()) is not None:
-                        raise ServiceFailed(f"{service.name} stopped with status {code}")
+                _check(services)
                 time.sleep(poll_seconds)
     except (KeyboardInterrupt, _Stop):
         log.info("stopping")
-        return 0
+        return 1 if failed else 0
     except ServiceFailed as failure:
         log.error("%s; stopping the others", failure)
         return 1

@@ -1,0 +1,244 @@
+"""The Telegram side: python-telegram-bot handlers and the ``Application`` that runs them.
+
+Handlers only translate: a Telegram update becomes a call on the ``Relay`` (bot/relay.py), and
+the relay's ``Outgoing`` messages become Telegram messages. The relay lives in ``bot_data``
+(PTB's place for shared objects; no module globals), created in ``post_init`` and closed in
+``post_shutdown``, so the same code runs under polling, webhooks and the tests' stand-in API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Message, MessageEntity, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
+from bot.render import key_from_callback, keyboard, split_text
+from bot.texts import COMMANDS, STALE_BUTTON, SUPPORTED, UNAVAILABLE, UNKNOWN_COMMAND, BotTexts
+from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 64  # one slow answer must not hold up everyone else's
+NON_TEXT = (
+    filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.PHOTO
+    | filters.Sticker.ALL
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.ANIMATION
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+def relay_of(context: ContextTypes.DEFAULT_TYPE) -> Relay:
+    return context.application.bot_data["relay"]
+
+
+def who_of(update: Update) -> Who | None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return None
+    sender_chat = update.effective_message.sender_chat if update.effective_message else None
+    user_id = user.id if user else (sender_chat.id if sender_chat else chat.id)
+    return Who(chat.id, user_id, user.language_code if user else None, chat.type)
+
+
+def is_group(who: Who) -> bool:
+    return who.chat_type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """In a group, the text meant for us (our @mention removed), or None when the message is not
+    for us: it neither mentions the bot nor replies to one of its messages."""
+    text = message.text or message.caption or ""
+    mentions = [
+        (entity, value)
+        for entity, value in message.parse_entities(
+            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        ).items()
+        if value.lstrip("@").lower() == bot_username.lower() or (entity.user and entity.user.id == bot_id)
+    ]
+    replied = message.reply_to_message
+    if not mentions and not (replied and replied.from_user and replied.from_user.id == bot_id):
+        return None
+    for _, value in mentions:
+        text = text.replace(value, " ")
+    return " ".join(text.split())
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE, who: Who, messages: Sequence[Outgoing], quote: Message | None
+) -> None:
+    """Send the relay's messages in order; the keyboard goes under the last chunk of its text."""
+    for outgoing in messages:
+        if outgoing.image:
+            await context.bot.send_photo(who.chat_id, outgoing.image)
+        chunks = split_text(outgoing.text)
+        markup = keyboard(outgoing.buttons)
+        if not chunks and markup is not None:
+            chunks = ["…"]
+        for position, chunk in enumerate(chunks):
+            await context.bot.send_message(
+                who.chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if position == len(chunks) - 1 else None,
+                reply_to_message_id=quote.message_id if quote is not None and is_group(who) else None,
+                allow_sending_without_reply=True,
+            )
+            quote = None  # quote the user's message once, not under every chunk
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, who = update.effective_message, who_of(update)
+    if message is None or who is None:
+        return
+    text = message.text or ""
+    if is_group(who):
+        text = addressed_text(message, context.bot.username, context.bot.id)
+        if text is None:
+            return
+        if not text:
+            text = COMMAND_PAYLOADS["help"]  # a bare mention: say what we can do
+    await send(context, who, await relay_of(context).message(who, text), message)
+
+
+def command(name: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    payload = COMMAND_PAYLOADS[name]
+
+    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = who_of(update)
+        if who is not None:
+            await send(context, who, await relay_of(context).message(who, payload), update.effective_message)
+
+    return on_command
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    who = who_of(update)
+    if who is None:
+        return
+    if is_group(who) and not (update.effective_message.text or "").split()[0].lower().endswith(
+        "@" + context.bot.username.lower()
+    ):
+        return  # "/foo" in a group is for some other bot
+    await send(context, who, [await relay_of(context).say(who, UNKNOWN_COMMAND)], update.effective_message)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, who = update.callback_query, who_of(update)
+    if query is None or who is None:
+        return
+    key = key_from_callback(query.data)
+    relay = relay_of(context)
+    if key is None:
+        await query.answer((await relay.say(who, STALE_BUTTON)).text, show_alert=True)
+        return
+    await query.answer()  # stop the button's spinner at once; the answer follows as messages
+    await send(context, who, await relay.press(who, key), None)
+
+
+async def on_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, who = update.effective_message, who_of(update)
+    if message is None or who is None:
+        return
+    if is_group(who) and addressed_text(message, context.bot.username, context.bot.id) is None:
+        return
+    await send(context, who, await relay_of(context).unreadable(who), message)
+
+
+async def on_channel_post(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Channel posts have no asker to answer; we read none of them."""
+    log.debug("ignored a channel post")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (never the update: it holds user ids) and tell the user, if there is one."""
+    log.error("handler failed: %s", context.error, exc_info=context.error)
+    if not isinstance(update, Update) or (who := who_of(update)) is None:
+        return
+    try:
+        await send(context, who, [await relay_of(context).say(who, UNAVAILABLE)], None)
+    except Exception:  # the error handler must not fail itself
+        log.exception("could not tell the user about the failure")
+
+
+async def post_init(application: Application) -> None:
+    settings: Settings = application.bot_data["settings"]
+    application.bot_data["relay"] = Relay.open(settings)
+    for lang in (None, *SUPPORTED):
+        texts = BotTexts(lang or settings.default_language)
+        commands = [BotCommand(name, texts(description)) for name, description in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=lang)
+    log.info("bot @%s ready", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    relay: Relay | None = application.bot_data.get("relay")
+    if relay is not None:
+        await relay.aclose()
+
+
+def build_application(settings: Settings) -> Application:
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    for name in COMMAND_PAYLOADS:
+        application.add_handler(CommandHandler(name, command(name)))
+    application.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, on_channel_post))
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT, on_text))
+    application.add_handler(MessageHandler(NON_TEXT, on_unreadable))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM: long polling by default, a webhook when its URL is set."""
+    application = build_application(settings)
+    if not settings.webhook_url:
+        log.info("polling Telegram for updates")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    if not settings.webhook_secret:
+        raise SystemExit("AQPARAT_WEBHOOK_SECRET is required with AQPARAT_WEBHOOK_URL")
+    path = urlsplit(settings.webhook_url).path.lstrip("/")
+    log.info("webhook on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path)
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=Update.ALL_TYPES,
+    )

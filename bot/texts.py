@@ -1,0 +1,91 @@
+"""The few texts the bot says by itself, in the user's language, from the shared gettext catalogs.
+
+Everything else the user reads comes from Rasa. These are for the moments Rasa cannot speak:
+it is down or slow, the user floods, or the message is not something Rasa can read (a voice
+note, a 5,000-character paste). The catalogs are the same ``locales/`` files the actions use,
+so translators still edit one place; ``make catalogs`` compiles them before the bot starts.
+
+Which language: the one the bot last replied in to this user (the tracker's language, mirrored
+by the store from Rasa's replies), else Telegram's language code, else the configured default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from knowledge.settings import PROJECT_DIR
+
+LOCALES_DIR = PROJECT_DIR / "locales"
+SUPPORTED = ("kk", "ru", "en")
+KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction (``make messages``); it is translated where it is shown."""
+    return message
+
+
+UNAVAILABLE = N_(
+    "Sorry, I cannot answer right now: my answering service is temporarily unavailable. "
+    "Please try again in a minute."
+)
+SLOW_DOWN = N_(
+    "You are sending messages faster than I can answer. Please wait a few seconds, then ask again."
+)
+NON_TEXT = N_("I can read only text messages. Please type your question.")
+TOO_LONG = N_(
+    "Your message is too long for me ({length} characters). Please ask a shorter question, "
+    "up to {limit} characters."
+)
+UNKNOWN_COMMAND = N_("I do not know that command. Send /help to see what I can do.")
+STALE_BUTTON = N_("This button no longer works. Please ask your question again.")
+
+# Command menu, registered per language with set_my_commands (name, description msgid).
+COMMANDS = (
+    ("start", N_("Start and choose a language")),
+    ("help", N_("What I can answer")),
+    ("school", N_("Check whether a school fits the programme")),
+    ("sources", N_("Where my facts come from")),
+    ("language", N_("Change the language")),
+    ("reset", N_("Start the conversation over")),
+)
+
+
+@cache
+def _translations(lang: str, root: Path = LOCALES_DIR) -> NullTranslations:
+    return Translations.load(str(root), [lang], domain="messages")
+
+
+@dataclass(frozen=True)
+class BotTexts:
+    lang: str
+
+    def __call__(self, message: str, /, **values: object) -> str:
+        text = _translations(self.lang).gettext(message)
+        return text.format(**values) if values else text
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.lang)
+
+
+def language_from_code(code: str | None) -> str | None:
+    """Telegram's ``language_code`` ("kk", "ru", "en-US") mapped to one we speak."""
+    base = (code or "").replace("_", "-").split("-")[0].lower()
+    return base if base in SUPPORTED else None
+
+
+def language_of_reply(text: str) -> str | None:
+    """The language of one of OUR replies. Our catalogs guarantee every Kazakh text carries a
+    Kazakh-specific letter (tests/test_catalogs.py), so the script is enough: no detector."""
+    if any(ch in KAZAKH_LETTERS for ch in text):
+        return "kk"
+    if any("\u0400" <= ch <= "\u04ff" for ch in text):
+        return "ru"
+    if any("a" <= ch.lower() <= "z" for ch in text):
+        return "en"
+    return None
