@@ -8,6 +8,7 @@ message of a flood would be a flood of our own.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 
@@ -37,6 +38,18 @@ class Bucket:
     @classmethod
     def full(cls, rule: FloodRule, now: float) -> Bucket:
         return cls(float(rule.burst), now)
+
+    def dumps(self) -> str:
+        return json.dumps([self.tokens, self.updated, self.warned])
+
+    @classmethod
+    def loads(cls, stored: str | None) -> Bucket | None:
+        """A damaged or missing state starts a fresh bucket rather than blocking the user."""
+        try:
+            tokens, updated, warned = json.loads(stored or "")
+            return cls(float(tokens), float(updated), bool(warned))
+        except (ValueError, TypeError):
+            return None
 
 
 def take(bucket: Bucket | None, rule: FloodRule, now: float) -> tuple[Verdict, Bucket]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import secrets
 import sqlite3
 import time
@@ -111,10 +110,10 @@ class SqliteStore(Store):
             self._db.execute("BEGIN IMMEDIATE")  # other bot processes on the same file wait here
             try:
                 row = self._db.execute("SELECT state FROM buckets WHERE sender = ?", (sender,)).fetchone()
-                verdict, bucket = take(_bucket(row[0]) if row else None, rule, now)
+                verdict, bucket = take(Bucket.loads(row[0] if row else None), rule, now)
                 self._db.execute(
                     "INSERT OR REPLACE INTO buckets (sender, state) VALUES (?, ?)",
-                    (sender, json.dumps([bucket.tokens, bucket.updated, bucket.warned])),
+                    (sender, bucket.dumps()),
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -143,11 +142,3 @@ class SqliteStore(Store):
 
     async def aclose(self) -> None:
         self._db.close()
-
-
-def _bucket(state: str) -> Bucket | None:
-    try:
-        tokens, updated, warned = json.loads(state)
-        return Bucket(float(tokens), float(updated), bool(warned))
-    except (ValueError, TypeError):
-        return None  # a damaged row starts a fresh bucket rather than blocking the user

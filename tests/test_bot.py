@@ -8,15 +8,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import fakeredis
 import httpx
 import pytest
 from telegram import Message
 
 from bot.flood import Bucket, FloodRule, Verdict, take, wait_seconds
 from bot.rasa import RasaClient
+from bot.redis_store import RedisStore
 from bot.relay import Relay, Who
 from bot.render import MAX_CALLBACK_DATA, callback_data, escape, key_from_callback, keyboard, split_text
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, Store, open_store
 from bot.telegram import addressed_text
 from bot.texts import BotTexts, language_from_code, language_of_reply
 from knowledge.settings import Settings
@@ -122,13 +124,29 @@ def test_bot_texts_are_translated_and_numbers_follow_the_locale() -> None:
 # --- store ---------------------------------------------------------------------------------------
 
 
-def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+def _sqlite(tmp_path: Path) -> Callable[[], Store]:
+    def reopen() -> Store:
+        store = open_store(str(tmp_path / "bot.sqlite3"))
+        assert isinstance(store, SqliteStore)
+        return store
+
+    return reopen
+
+
+def _redis(_tmp_path: Path) -> Callable[[], Store]:
+    server = fakeredis.FakeServer()  # one server, a new client per "process"
+    return lambda: RedisStore(
+        "redis://unused", fakeredis.FakeAsyncRedis(server=server, decode_responses=True)
+    )
+
+
+@pytest.mark.parametrize("backend", [_sqlite, _redis], ids=["sqlite", "redis"])
+def test_the_store_survives_a_restart(tmp_path: Path, backend: Callable) -> None:
+    reopen = backend(tmp_path)
     payload = '/ask_question{"fact_id": "starlink-status-2023"}'
 
     async def first() -> tuple[str, str]:
-        store = open_store(str(path))
-        assert isinstance(store, SqliteStore)
+        store = reopen()
         key = await store.key_for(payload)
         assert await store.key_for(payload) == key  # the same button, the same key
         for _ in range(3):
@@ -139,7 +157,7 @@ def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:
         return key, salt
 
     async def second(key: str, salt: str) -> None:
-        store = open_store(str(path))
+        store = reopen()
         assert await store.payload_for(key) == payload
         assert await store.payload_for("forged-key") is None
         assert await store.take("s", RULE, now=50.0) is Verdict.WARN  # the bucket was kept
@@ -151,6 +169,26 @@ def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:
     key, salt = asyncio.run(first())
     assert len(callback_data(key).encode()) <= MAX_CALLBACK_DATA
     asyncio.run(second(key, salt))
+
+
+def test_the_redis_flood_count_is_atomic_across_replicas() -> None:
+    """Two replicas counting one user at the same moment: exactly the burst gets through."""
+    server = fakeredis.FakeServer()
+
+    async def scenario() -> list[Verdict]:
+        replicas = [RedisStore("redis://unused", fakeredis.FakeAsyncRedis(server=server)) for _ in range(2)]
+        verdicts = await asyncio.gather(*(replicas[i % 2].take("s", RULE, now=10.0) for i in range(8)))
+        for replica in replicas:
+            await replica.aclose()
+        return list(verdicts)
+
+    verdicts = asyncio.run(scenario())
+    assert verdicts.count(Verdict.ALLOW) == RULE.burst
+    assert verdicts.count(Verdict.WARN) == 1
+
+
+def test_a_redis_url_opens_the_redis_store() -> None:
+    assert isinstance(open_store("redis://127.0.0.1:6399/0"), RedisStore)
 
 
 # --- relay (with a scripted Rasa) ----------------------------------------------------------------
