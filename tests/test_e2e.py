@@ -6,63 +6,27 @@ stack serves the whole module on spare ports; each test is a conversation with i
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from knowledge.settings import PROJECT_DIR
-from stack.__main__ import MODEL
+from tests.running_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
 RASA_PORT = 5105
 ACTIONS_PORT = 5155
 WEBHOOK = f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook"
-START_TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    assert MODEL.exists(), "no Rasa model: run `make model` (make test does)"
-    log_dir = tmp_path_factory.mktemp("log")
-    env = {
-        **os.environ,
-        "AQPARAT_RASA_PORT": str(RASA_PORT),
-        "AQPARAT_ACTIONS_PORT": str(ACTIONS_PORT),
-        "AQPARAT_LOG_DIR": str(log_dir),
-        "AQPARAT_LOG_SALT": "e2e",
-        "AQPARAT_RASA_TOKEN": "e2e-token",
-        "AQPARAT_SCHOOLS_FILE": str(log_dir / "no-registry.json"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env, start_new_session=True
-    )
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        assert process.poll() is None, f"the stack exited with {process.returncode}; see {log_dir}"
-        try:
-            if (
-                httpx.get(f"http://127.0.0.1:{RASA_PORT}/status?token=e2e-token", timeout=2).status_code
-                == 200
-            ):
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the stack did not start in time"
-        time.sleep(1)
-    yield log_dir
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-    for port in (RASA_PORT, ACTIONS_PORT):  # stopping the supervisor stopped everything it started
-        with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    running = RunningStack(RASA_PORT, ACTIONS_PORT, tmp_path_factory.mktemp("log")).start()
+    yield running.log_dir
+    running.stop()
+    assert running.ports_closed()  # stopping the supervisor stopped everything it started
 
 
 class Conversation:

@@ -1,0 +1,76 @@
+"""Start and stop ``python -m stack serve`` for the end-to-end tests, on ports of their own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from knowledge.settings import PROJECT_DIR
+from stack.__main__ import MODEL
+
+START_TIMEOUT = 240
+TOKEN = "e2e-token"
+
+
+@dataclass
+class RunningStack:
+    rasa_port: int
+    actions_port: int
+    log_dir: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def start(self) -> RunningStack:
+        assert MODEL.exists(), "no Rasa model: run `make model` (make test does)"
+        env = {
+            **os.environ,
+            "AQPARAT_RASA_PORT": str(self.rasa_port),
+            "AQPARAT_ACTIONS_PORT": str(self.actions_port),
+            "AQPARAT_LOG_DIR": str(self.log_dir),
+            "AQPARAT_LOG_SALT": "e2e",
+            "AQPARAT_RASA_TOKEN": TOKEN,
+            "AQPARAT_SCHOOLS_FILE": str(self.log_dir / "no-registry.json"),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env, start_new_session=True
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._ready():
+            assert self.process.poll() is None, (
+                f"the stack exited ({self.process.returncode}); see {self.log_dir}"
+            )
+            assert time.monotonic() < deadline, "the stack did not start in time"
+            time.sleep(1)
+        return self
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.rasa_url}/status?token={TOKEN}", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        """Ctrl-C, as a developer would; the supervisor stops everything it started."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
+
+    def ports_closed(self) -> bool:
+        for port in (self.rasa_port, self.actions_port):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.ConnectError:
+                continue
+            return False
+        return True
