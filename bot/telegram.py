@@ -223,6 +223,21 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """Where PTB listens and what it tells Telegram; the secret is required, because without it
+    anyone who finds the URL could post fake updates as any user."""
+    if not settings.webhook_secret:
+        raise SystemExit("AQPARAT_WEBHOOK_SECRET is required with AQPARAT_WEBHOOK_URL")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def run(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM: long polling by default, a webhook when its URL is set."""
     application = build_application(settings)
@@ -230,15 +245,6 @@ def run(settings: Settings) -> None:
         log.info("polling Telegram for updates")
         application.run_polling(allowed_updates=Update.ALL_TYPES)
         return
-    if not settings.webhook_secret:
-        raise SystemExit("AQPARAT_WEBHOOK_SECRET is required with AQPARAT_WEBHOOK_URL")
-    path = urlsplit(settings.webhook_url).path.lstrip("/")
-    log.info("webhook on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path)
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=path,
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    options = webhook_options(settings)
+    log.info("webhook: listening on %s:%s/%s", options["listen"], options["port"], options["url_path"])
+    application.run_webhook(**options)  # type: ignore[arg-type]
