@@ -294,3 +294,26 @@ def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots
     assert form.validate_school_region(None, dispatcher, t, {}) == {"school_region": None}
     assert form.validate_school_bin(None, dispatcher, t, {}) == {"school_bin": None}
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "published"),
+    [
+        ("дереккөздерің қандай", "Менің деректерім", "2023 ж. қазан"),
+        ("откуда у тебя информация", "Мои сведения", "октябрь 2023 г."),
+        ("where does your information come from", "My facts come from", "October 2023"),
+    ],
+)
+def test_sources_lists_each_source_with_its_date_in_the_users_language(
+    shared: Services, text: str, head: str, published: str
+) -> None:
+    from actions.conversation import ActionSources
+
+    messages, events = run(ActionSources(shared), tracker(text, "ask_sources"))
+    (message,) = messages
+    reply = message["text"].replace("\u202f", " ")
+    assert reply.startswith(head)
+    assert "Kursiv" in reply
+    assert published in reply
+    assert "⚠" not in reply  # the overdue note is one sentence, not a notice per fact
+    assert events == []
