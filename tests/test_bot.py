@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -372,3 +373,28 @@ def test_in_a_group_only_mentions_and_replies_to_the_bot_are_ours() -> None:
     assert addressed_text(_group_message("просто болтаем"), "aqparat_bot", 1) is None
     assert addressed_text(_group_message("а цена?", reply_from=1), "aqparat_bot", 1) == "а цена?"
     assert addressed_text(_group_message("а цена?", reply_from=99), "aqparat_bot", 1) is None
+
+
+def test_a_rasa_that_accepts_but_never_answers_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
+    """Slow is handled like down: the user hears back within the timeout, not never."""
+
+    async def scenario() -> tuple[str, float]:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(30)  # read nothing, answer nothing
+
+        server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        config = Settings(
+            bot_store=str(tmp_path / "bot.sqlite3"), rasa_url=f"http://127.0.0.1:{port}", rasa_timeout=1.0
+        )
+        relay = Relay.open(config)
+        start = time.monotonic()
+        (reply,) = await relay.message(Who(3, 3, language_code="en"), "hello")
+        elapsed = time.monotonic() - start
+        await relay.aclose()
+        server.close()
+        return reply.text, elapsed
+
+    text, elapsed = asyncio.run(scenario())
+    assert "temporarily unavailable" in text
+    assert elapsed < 3.0
