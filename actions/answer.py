@@ -169,6 +169,12 @@ class ActionAnswer(SharedAction):
     ) -> list[EventType]:
         previous = tracker.get_slot("last_question")
         decision, asked = self._decide(text, previous, texts.lang)
+        self.shared.log.record_question(
+            lang=texts.lang,
+            sender_id=tracker.sender_id,
+            outcome=decision.kind,
+            fact_id=decision.hits[0].fact.id if decision.kind == "answer" else None,
+        )
         if decision.kind == "answer":
             hit = decision.hits[0]
             answer_with_fact(dispatcher, hit.fact, hit.source, texts)

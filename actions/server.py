@@ -1,4 +1,5 @@
-"""The action server: rasa-sdk's app plus our NLG endpoint, in one process on loopback.
+"""The action server: rasa-sdk's app plus our NLG endpoint and the maintainers' admin routes
+(actions/admin.py), in one process on loopback.
 
 rasa-sdk's own runner binds to every interface (``0.0.0.0``) and starts worker processes that
 would each load the embedding model; this runner binds to 127.0.0.1 by default, runs one
@@ -14,6 +15,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Request, Sanic, response
 
+from actions.admin import add_admin_routes
 from actions.nlg import render
 from actions.services import services
 
@@ -29,6 +31,8 @@ def build_app() -> Sanic:
     async def nlg(request: Request) -> response.HTTPResponse:
         body = request.json if isinstance(request.json, dict) else {}
         return response.json(render(body, services().settings.default_language))
+
+    add_admin_routes(app, services)
 
     @app.before_server_start
     async def warm_up(_app: Sanic) -> None:

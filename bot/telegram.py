@@ -4,6 +4,8 @@ Handlers only translate: a Telegram update becomes a call on the ``Relay`` (bot/
 the relay's ``Outgoing`` messages become Telegram messages. The relay lives in ``bot_data``
 (PTB's place for shared objects; no module globals), created in ``post_init`` and closed in
 ``post_shutdown``, so the same code runs under polling, webhooks and the tests' stand-in API.
+The maintainers' ``/reload`` and ``/stats`` (bot/maintainer.py) talk to the action server through
+an ``AdminClient`` kept there too; they are left out of the command menu on purpose.
 """
 
 from __future__ import annotations
@@ -25,9 +27,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.admin import AdminClient
+from bot.maintainer import is_maintainer, reload_reply, stats_reply
 from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
 from bot.render import key_from_callback, keyboard, split_text
-from bot.texts import COMMANDS, STALE_BUTTON, SUPPORTED, UNAVAILABLE, UNKNOWN_COMMAND, BotTexts
+from bot.texts import (
+    COMMANDS,
+    RELOAD_STARTED,
+    STALE_BUTTON,
+    SUPPORTED,
+    UNAVAILABLE,
+    UNKNOWN_COMMAND,
+    BotTexts,
+)
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +64,10 @@ NON_TEXT = (
 
 def relay_of(context: ContextTypes.DEFAULT_TYPE) -> Relay:
     return context.application.bot_data["relay"]
+
+
+def admin_of(context: ContextTypes.DEFAULT_TYPE) -> AdminClient:
+    return context.application.bot_data["admin"]
 
 
 def who_of(update: Update) -> Who | None:
@@ -145,6 +161,28 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await send(context, who, [await relay_of(context).say(who, UNKNOWN_COMMAND)], update.effective_message)
 
 
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A maintainer's /reload: say it started (it takes a while), then how it went."""
+    who = who_of(update)
+    if who is None or not is_maintainer(who, context.application.bot_data["settings"]):
+        await on_unknown_command(update, context)
+        return
+    texts = await relay_of(context).texts(who)
+    await send(context, who, [Outgoing(texts(RELOAD_STARTED))], None)
+    await send(context, who, [Outgoing(await reload_reply(admin_of(context), texts))], None)
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A maintainer's /stats [days]: usage figures and the top unanswered questions."""
+    who = who_of(update)
+    if who is None or not is_maintainer(who, context.application.bot_data["settings"]):
+        await on_unknown_command(update, context)
+        return
+    texts = await relay_of(context).texts(who)
+    reply = await stats_reply(admin_of(context), texts, context.args or [])
+    await send(context, who, [Outgoing(reply)], None)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, who = update.callback_query, who_of(update)
     if query is None or who is None:
@@ -186,6 +224,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     application.bot_data["relay"] = Relay.open(settings)
+    application.bot_data["admin"] = AdminClient.from_settings(settings)
     for lang in (None, *SUPPORTED):
         texts = BotTexts(lang or settings.default_language)
         commands = [BotCommand(name, texts(description)) for name, description in COMMANDS]
@@ -197,6 +236,9 @@ async def post_shutdown(application: Application) -> None:
     relay: Relay | None = application.bot_data.get("relay")
     if relay is not None:
         await relay.aclose()
+    admin: AdminClient | None = application.bot_data.get("admin")
+    if admin is not None:
+        await admin.aclose()
 
 
 def build_application(settings: Settings) -> Application:
@@ -214,6 +256,8 @@ def build_application(settings: Settings) -> Application:
     application.bot_data["settings"] = settings
     for name in COMMAND_PAYLOADS:
         application.add_handler(CommandHandler(name, command(name)))
+    application.add_handler(CommandHandler("reload", on_reload))
+    application.add_handler(CommandHandler("stats", on_stats))
     application.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, on_channel_post))
     application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
     application.add_handler(MessageHandler(filters.TEXT, on_text))

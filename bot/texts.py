@@ -11,11 +11,14 @@ by the store from Rasa's replies), else Telegram's language code, else the confi
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from babel.numbers import format_decimal
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from knowledge.settings import PROJECT_DIR
@@ -45,6 +48,27 @@ TOO_LONG = N_(
 UNKNOWN_COMMAND = N_("I do not know that command. Send /help to see what I can do.")
 STALE_BUTTON = N_("This button no longer works. Please ask your question again.")
 
+# Maintainers' /reload and /stats (bot/maintainer.py). Counts follow a label ("Facts: 12") so
+# that no language needs plural forms. STATS_USAGE's 7 is knowledge.usage.DEFAULT_DAYS.
+RELOAD_STARTED = N_("Rebuilding the knowledge index. This can take a few minutes…")
+RELOAD_REBUILT = N_("✅ The knowledge index was rebuilt and is now in use. Facts: {facts}.")
+RELOAD_UNCHANGED = N_(
+    "✅ The facts have not changed, so nothing needed rebuilding; the current index was "
+    "reloaded. Facts: {facts}."
+)
+RELOAD_FAILED = N_(
+    "❌ The index was not replaced; the previous one is still in use (facts: {facts}). What went wrong:"
+)
+RELOAD_WARNINGS = N_("Warnings:")
+RELOAD_MORE = N_("Not shown: {count} more. Run `make validate` to see them all.")
+STATS_HEADER = N_("📊 Questions from {start} to {end} (UTC)")
+STATS_ALL_LANGUAGES = N_("All languages")
+STATS_LINE = N_("{language} — questions: {asked}, answered: {answered}, asked to choose: {clarified}")
+STATS_TOP = N_("Most frequent unanswered questions:")
+STATS_NO_UNANSWERED = N_("No unanswered questions in this period.")
+STATS_EMPTY = N_("No questions were asked in this period.")
+STATS_USAGE = N_("Usage: /stats for the last 7 days, or /stats 30 for the last 30 days (up to {max} days).")
+
 # Command menu, registered per language with set_my_commands (name, description msgid).
 COMMANDS = (
     ("start", N_("Start and choose a language")),
@@ -71,6 +95,20 @@ class BotTexts:
 
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.lang)
+
+    def percent(self, share: float) -> str:
+        return format_percent(share, locale=self.lang)
+
+    def date(self, value: dt.date) -> str:
+        return format_date(value, "long", locale=self.lang)
+
+    def language_name(self, code: str) -> str:
+        """A language's name in this one ("Қазақ тілі", "Казахский", "Kazakh"), capitalised as a label."""
+        try:
+            name = Locale.parse(code).get_display_name(self.lang) or code
+        except (ValueError, UnknownLocaleError):
+            name = code
+        return name[:1].upper() + name[1:]
 
 
 def language_from_code(code: str | None) -> str | None:

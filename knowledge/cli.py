@@ -1,4 +1,4 @@
-"""The maintainers' command line: validate, build, search, stats, eval, and the conversation logs.
+"""The maintainers' command line: validate, build, search, stats, eval, the conversation logs and usage.
 
 Every failure ends in one readable line and a non-zero exit, never a traceback: maintainers
 run this by hand after editing YAML, and a traceback hides the one line that matters.
@@ -36,6 +36,7 @@ from knowledge.schools import COLUMNS, RegistryError, SchoolRegistry, parse_csv,
 from knowledge.service import KnowledgeService
 from knowledge.settings import PROJECT_DIR, Settings
 from knowledge.text import fold
+from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
 
 DEFAULT_QUESTIONS = PROJECT_DIR / "tests" / "data" / "questions.yml"
 Logged = TypeVar("Logged", UnansweredEntry, FeedbackEntry)
@@ -357,6 +358,38 @@ def cmd_feedback(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def cmd_usage(args: argparse.Namespace, out: Console) -> int:
+    log = ConversationLog.from_settings(_settings(args))
+    stats = usage_stats(log, args.days, top=args.top)
+    period = f"{_when(stats.since)} – {_when(stats.until)} UTC"
+    if not stats.total.asked and not stats.top_unanswered:
+        out.print(f"no questions logged in the last {args.days} day(s), {period} ({log.questions_path})")
+        return 0
+    table = Table(title=f"questions in the last {args.days} day(s), {period}")
+    for column in ("lang", "asked", "answered", "clarified", "answered share"):
+        table.add_column(column, justify="left" if column == "lang" else "right")
+    for usage in (*stats.languages, stats.total):
+        table.add_row(
+            usage.lang,
+            str(usage.asked),
+            str(usage.answered),
+            str(usage.clarified),
+            f"{usage.answered_share:.0%}" if usage.asked else "–",
+            end_section=usage is stats.languages[-1],
+        )
+    out.print(table)
+    if stats.top_unanswered:
+        top = Table(title="most asked unanswered questions (newest wording)")
+        for column in ("times", "last asked", "lang", "text"):
+            top.add_column(column, overflow="fold", justify="right" if column == "times" else "left")
+        for question in stats.top_unanswered:
+            top.add_row(
+                str(question.count), _when(question.last_asked), question.lang, Text(_shorten(question.text))
+            )
+        out.print(top)
+    return 0
+
+
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -368,6 +401,13 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def _days(value: str) -> int:
+    days = _positive(value)
+    if days > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_DAYS} days, not {value!r}")
+    return days
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -405,6 +445,16 @@ def _parser() -> argparse.ArgumentParser:
         logged = commands.add_parser(name, help=f"{what}, newest first")
         logged.add_argument("--limit", type=_positive, default=20, help="how many to show (default 20)")
         logged.add_argument("--since", type=_date, help="only entries from this day on (YYYY-MM-DD, UTC)")
+    usage = commands.add_parser("usage", help="questions per language, share answered, top unanswered")
+    usage.add_argument(
+        "--days", type=_days, default=DEFAULT_DAYS, help=f"the last N days (default {DEFAULT_DAYS})"
+    )
+    usage.add_argument(
+        "--top",
+        type=_positive,
+        default=DEFAULT_TOP,
+        help=f"unanswered questions to show (default {DEFAULT_TOP})",
+    )
     return parser
 
 
@@ -419,6 +469,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "lookup-school": cmd_lookup_school,
     "unanswered": cmd_unanswered,
     "feedback": cmd_feedback,
+    "usage": cmd_usage,
 }
 
 

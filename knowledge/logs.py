@@ -1,10 +1,12 @@
 """What the bot could not answer and what users thought of its answers, for maintainers.
 
-Two append-only JSON-lines files under one directory: ``unanswered.jsonl`` tells maintainers
-which facts or example questions to add, ``feedback.jsonl`` which answers fall short. Users are
-known only by a salted hash of their sender id, so the files show that one person asked three
-times without saying who; the salt stays in the log directory (or in the settings), never in
-the lines.
+Three append-only JSON-lines files under one directory: ``unanswered.jsonl`` tells maintainers
+which facts or example questions to add, ``feedback.jsonl`` which answers fall short, and
+``questions.jsonl`` how every question ended, so usage statistics have a denominator (no text:
+the first file keeps the unanswered ones, and keeping the answered ones would store what people
+asked for no use). Users are known only by a salted hash of their sender id, so the files show
+that one person asked three times without saying who; the salt stays in the log directory (or
+in the settings), never in the lines.
 
 Several action-server workers append at once, so each record is one ``write`` of one complete
 line on a file opened in append mode, under an exclusive ``flock``; readers take a shared lock
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 from knowledge.settings import Settings
 
@@ -34,12 +36,15 @@ log = logging.getLogger(__name__)
 
 UNANSWERED_FILE = "unanswered.jsonl"
 FEEDBACK_FILE = "feedback.jsonl"
+QUESTIONS_FILE = "questions.jsonl"
 SALT_FILE = "salt"
 MAX_TEXT_CHARS = 1_000
 MAX_FIELD_CHARS = 100  # language, reason, fact id: short by nature; capped so a bug cannot bloat the log
 MAX_SCORES = 10
 HASH_CHARS = 16
 TOP, THRESHOLD = "top", "threshold"  # score names the reader understands; others are fact ids
+Outcome = Literal["answer", "clarify", "unknown"]  # the retriever's decision kinds
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 class _Timed(Protocol):
@@ -114,8 +119,32 @@ class FeedbackEntry:
         )
 
 
+@dataclass(frozen=True)
+class QuestionEntry:
+    """How one question ended: answered (with the fact), a clarifying choice offered, or declined."""
+
+    time: dt.datetime
+    lang: str
+    user: str
+    outcome: Outcome
+    fact_id: str | None
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> QuestionEntry:
+        outcome = record["outcome"]
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        return cls(
+            time=_parse_time(record["time"]),
+            lang=_str(record["lang"]),
+            user=_str(record["user"]),
+            outcome=outcome,
+            fact_id=_optional_str(record.get("fact_id")),
+        )
+
+
 class ConversationLog:
-    """The two logs in one directory; safe to share between threads and processes."""
+    """The three logs in one directory; safe to share between threads and processes."""
 
     def __init__(self, directory: Path, salt: str = "") -> None:
         self.directory = Path(directory)
@@ -132,6 +161,10 @@ class ConversationLog:
     @property
     def feedback_path(self) -> Path:
         return self.directory / FEEDBACK_FILE
+
+    @property
+    def questions_path(self) -> Path:
+        return self.directory / QUESTIONS_FILE
 
     @cached_property
     def _salt(self) -> str:
@@ -178,6 +211,20 @@ class ConversationLog:
             },
         )
 
+    def record_question(self, *, lang: str, sender_id: str, outcome: Outcome, fact_id: str | None) -> None:
+        """Log how a question ended; ``fact_id`` is the fact answered with, if any."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        self._append(
+            self.questions_path,
+            {
+                "lang": _cap(lang, MAX_FIELD_CHARS),
+                "sender_id": sender_id,
+                "outcome": outcome,
+                "fact_id": None if fact_id is None else _cap(fact_id, MAX_FIELD_CHARS),
+            },
+        )
+
     def unanswered(self) -> list[UnansweredEntry]:
         """Every readable entry, oldest first."""
         return _read(self.unanswered_path, UnansweredEntry.from_record)
@@ -185,6 +232,10 @@ class ConversationLog:
     def feedback(self) -> list[FeedbackEntry]:
         """Every readable entry, oldest first."""
         return _read(self.feedback_path, FeedbackEntry.from_record)
+
+    def questions(self) -> list[QuestionEntry]:
+        """Every readable entry, oldest first."""
+        return _read(self.questions_path, QuestionEntry.from_record)
 
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         """Write one line; a failure is logged, not raised: a full disk must not cost a user

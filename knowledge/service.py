@@ -110,6 +110,11 @@ class KnowledgeService:
             raise IndexError_("no index is loaded")
         return self._retriever
 
+    @property
+    def fact_count(self) -> int:
+        """Active facts the live index answers from; 0 before one is loaded."""
+        return len(self._retriever.index.kb.active) if self._retriever is not None else 0
+
     def _retriever_for(self, index: KnowledgeIndex) -> Retriever:
         overrides = {"fused": self.settings.threshold, "lexical": self.settings.threshold}
         return Retriever(

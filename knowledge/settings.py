@@ -53,6 +53,9 @@ class Settings:
     actions_port: int = 5055
     rasa_port: int = 5005
     rasa_token: str = ""  # empty: a random token is created once in var/ and kept there
+    # The bot reaches the action server's /admin routes (maintainers' /reload, /stats) here,
+    # with rasa_token as the bearer token; the action server refuses them when it has no token.
+    actions_url: str = ""  # empty: http://127.0.0.1:<actions_port>
     # Telegram front end (bot/, make run). The token's name is Telegram's convention, not ours.
     telegram_token: str = ""  # empty: `make run` opens a terminal chat instead of Telegram
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -96,6 +99,7 @@ class Settings:
             actions_port=int(env.get("AQPARAT_ACTIONS_PORT", base.actions_port)),
             rasa_port=int(env.get("AQPARAT_RASA_PORT", base.rasa_port)),
             rasa_token=env.get("AQPARAT_RASA_TOKEN", base.rasa_token),
+            actions_url=env.get("AQPARAT_ACTIONS_URL", base.actions_url),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", base.telegram_token).strip(),
             telegram_base_url=env.get("TELEGRAM_BASE_URL", base.telegram_base_url),
             telegram_base_file_url=env.get("TELEGRAM_BASE_FILE_URL", base.telegram_base_file_url),
@@ -116,3 +120,7 @@ class Settings:
     @property
     def rasa_base_url(self) -> str:
         return (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+
+    @property
+    def actions_base_url(self) -> str:
+        return (self.actions_url or f"http://127.0.0.1:{self.actions_port}").rstrip("/")

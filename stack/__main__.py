@@ -5,6 +5,9 @@ end: the Telegram bot when ``TELEGRAM_BOT_TOKEN`` is set, else a terminal chat i
 ``make serve`` / ``make run`` call these after building what is missing (environments, index,
 catalogs, Rasa model). Rasa's HTTP API needs a token (``AQPARAT_RASA_TOKEN``, or one generated once into
 ``var/rasa-token``); the REST webhook itself stays open on 127.0.0.1 for the bot and the tests.
+The same token, passed to every child as ``AQPARAT_RASA_TOKEN``, guards the action server's
+maintainer routes (``/admin/reload``, ``/admin/stats``), which the bot calls for ``/reload`` and
+``/stats``.
 """
 
 from __future__ import annotations
@@ -43,14 +46,14 @@ def rasa_args(settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
-def dialogue_services(settings: Settings, log_dir: Path) -> list[Service]:
-    token = rasa_token(settings)
+def dialogue_services(settings: Settings, log_dir: Path, token: str) -> list[Service]:
     base = f"http://127.0.0.1:{settings.rasa_port}"
     return [
         Service(
             name="action server",
             command=[sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
             health_url=f"http://127.0.0.1:{settings.actions_port}/health",
+            env={"AQPARAT_RASA_TOKEN": token},
             log_file=log_dir / "actions.log",
         ),
         Service(
@@ -68,11 +71,12 @@ def dialogue_services(settings: Settings, log_dir: Path) -> list[Service]:
     ]
 
 
-def bot_service(settings: Settings, log_dir: Path) -> Service:
+def bot_service(settings: Settings, log_dir: Path, token: str) -> Service:
     return Service(
         name="telegram bot",
         command=[sys.executable, "-m", "bot", "run"],
         health_url=None,
+        env={"AQPARAT_RASA_TOKEN": token},
         log_file=log_dir / "bot.log",
     )
 
@@ -91,10 +95,11 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
         return 2
     log_dir = settings.log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
-    services = dialogue_services(settings, log_dir)
+    token = rasa_token(settings)
+    services = dialogue_services(settings, log_dir, token)
     telegram = front_end and bool(settings.telegram_token)
     if telegram:
-        services.append(bot_service(settings, log_dir))
+        services.append(bot_service(settings, log_dir, token))
 
     token_hint = "AQPARAT_RASA_TOKEN" if settings.rasa_token else str(TOKEN_FILE.relative_to(PROJECT_DIR))
 
@@ -104,7 +109,8 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
             f"  REST channel   POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook\n"
             f'                 {{"sender": "...", "message": "...", "metadata": {{"language_code": "kk"}}}}\n'
             f"  Rasa HTTP API  http://127.0.0.1:{settings.rasa_port}/ (token: {token_hint})\n"
-            f"  action server  http://127.0.0.1:{settings.actions_port}/webhook (NLG: /nlg)\n"
+            f"  action server  http://127.0.0.1:{settings.actions_port}/webhook (NLG: /nlg; "
+            f"maintainers: POST /admin/reload, GET /admin/stats with the same token)\n"
             f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n"
             + (f"  Telegram bot   {_mode(settings)} (log: {log_dir}/bot.log)\n" if telegram else ""),
             flush=True,

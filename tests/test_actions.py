@@ -87,6 +87,19 @@ def test_unknown_question_is_declined_and_logged_without_the_user_id(shared: Ser
     assert slots_of(events) == {"last_fact": None}
 
 
+def test_every_decision_is_logged_for_the_statistics_but_buttons_and_non_questions_are_not(
+    shared: Services,
+) -> None:
+    run(ActionAnswer(shared), tracker("Starlink Қазақстанда ресми сатыла ма?"))
+    run(ActionAnswer(shared), tracker("сколько стоит билет на поезд до Караганды"))
+    chosen = [{"entity": "fact_id", "value": "schools-2000-expansion"}]
+    run(ActionAnswer(shared), tracker('/ask_question{"fact_id": "schools-2000-expansion"}', entities=chosen))
+    run(ActionAnswer(shared), tracker("???"))
+    logged = [(e.lang, e.outcome, e.fact_id) for e in shared.log.questions()]
+    assert logged == [("kk", "answer", "starlink-market-status"), ("ru", "unknown", None)]
+    assert "Starlink" not in shared.log.questions_path.read_text(encoding="utf-8")  # no question text
+
+
 def test_follow_up_uses_the_previous_question(shared: Services) -> None:
     _, events = run(ActionAnswer(shared), tracker("Starlink Қазақстанда заңды ма?"))
     previous = slots_of(events)["last_question"]

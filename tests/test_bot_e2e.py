@@ -8,6 +8,8 @@ One stack serves the module; the last test stops it and starts it again.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -15,7 +17,7 @@ import pytest
 
 from bot.telegram import build_application
 from knowledge.settings import Settings
-from tests.running_stack import RunningStack
+from tests.running_stack import TOKEN, RunningStack
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Call, polling
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +26,7 @@ RASA_PORT = 5305
 ACTIONS_PORT = 5355
 RASA_TIMEOUT = 5.0
 BURST = 5
+MAINTAINER, STRANGER = 510, 511
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,9 @@ def settings(api: BotApiStandIn, tmp_path_factory: pytest.TempPathFactory) -> Se
         bot_store=str(tmp_path_factory.mktemp("bot") / "bot.sqlite3"),
         flood_burst=BURST,
         flood_interval=30.0,
+        actions_port=ACTIONS_PORT,
+        rasa_token=TOKEN,  # what the stack hands its action server: the admin routes' token
+        maintainers=frozenset({MAINTAINER}),
     )
 
 
@@ -168,6 +174,45 @@ def test_a_burst_of_twenty_gets_the_burst_answered_and_one_please_wait(
     assert len(sent) == BURST + 1
     assert sum("Сәлеметсіз бе" in t for t in sent) == BURST
     assert sum("күтіп" in t for t in sent) == 1
+
+
+def test_a_maintainer_sees_stats_and_reloads_and_anyone_else_gets_the_unknown_command_reply(
+    stack: RunningStack, api: BotApiStandIn, settings: Settings
+) -> None:
+    replies: dict[str, str] = {}
+
+    async def scenario() -> None:
+        api.push(api.text_message(MAINTAINER, "Why is Starlink not sold officially?", language_code="en"))
+        await reply_containing(api, MAINTAINER, "Source:")
+        api.push(api.text_message(MAINTAINER, "Who won the football world cup in 2022?", language_code="en"))
+        await reply_containing(api, MAINTAINER, "I can tell you about")
+        api.push(api.command(MAINTAINER, "/stats", language_code="en"))
+        replies["stats"] = await reply_containing(api, MAINTAINER, "📊")
+        api.push(api.command(MAINTAINER, "/reload", language_code="en"))
+        await reply_containing(api, MAINTAINER, "Rebuilding the knowledge index")
+        start = time.monotonic()
+        replies["reload"] = await reply_containing(api, MAINTAINER, "✅", timeout=120)
+        replies["reload_seconds"] = f"{time.monotonic() - start:.1f}"
+        api.push(api.text_message(MAINTAINER, "Is Kazakhstan covered by Starlink?", language_code="en"))
+        await api.wait_for_async(lambda _: sum("Source:" in t for t in api.sent_texts(MAINTAINER)) == 2, 30)
+        api.push(api.command(STRANGER, "/reload", language_code="ru"))
+        api.push(api.command(STRANGER, "/stats", language_code="ru"))
+        await api.wait_for_messages_async(STRANGER, 2)
+
+    run_bot(settings, scenario)
+    stats = html.unescape(replies["stats"])
+    asked = re.search(r"All languages — questions: (\d+), answered: (\d+)%", stats)
+    assert asked is not None, stats
+    assert int(asked[1]) >= 2  # this test's two questions, and those of the tests before it
+    assert 0 < int(asked[2]) < 100
+    assert re.search(r"English — questions: \d+, answered: \d+%", stats)
+    assert "Who won the football world cup in 2022? (×1)" in stats.split("Most frequent unanswered")[1]
+    reloaded = html.unescape(replies["reload"]).splitlines()
+    assert re.fullmatch(r"✅ The facts have not changed, .* reloaded\. Facts: \d+\.", reloaded[0]), reloaded
+    assert "Warnings:" in reloaded  # the shipped facts are all past their review date
+    print(f"/reload with an up-to-date index answered in {replies['reload_seconds']} s")
+    unknown = "Я не знаю такой команды"
+    assert [text.startswith(unknown) for text in texts_to(api, STRANGER)] == [True, True]
 
 
 def test_rasa_down_gets_a_polite_reply_and_the_bot_recovers_when_it_is_back(
