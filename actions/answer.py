@@ -19,7 +19,7 @@ from actions.base import SharedAction
 from actions.i18n import N_, Texts
 from knowledge.retriever import Decision
 from knowledge.schema import Fact, Source
-from knowledge.text import fold
+from knowledge.text import clean_query, fold, has_words
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,10 @@ class ActionAnswer(SharedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         texts = self.texts(tracker)
-        text = (tracker.latest_message.get("text") or "").strip()
+        # What retrieval will read anyway (no control or invisible characters, no lone surrogates,
+        # capped); cleaning here keeps the same text out of the logs and the last_question slot.
+        limit = self.shared.settings.max_query_chars
+        text = clean_query(str(tracker.latest_message.get("text") or ""), limit)
         chosen = next(
             (
                 e.get("value")
@@ -131,7 +134,7 @@ class ActionAnswer(SharedAction):
         try:
             if chosen:
                 return self._answer_chosen(dispatcher, str(chosen), texts)
-            if text.startswith("/") or not re.search(r"\w", text):
+            if text.startswith("/") or not has_words(text):
                 dispatcher.utter_message(text=texts(EMPTY))
                 return []
             return self._answer_question(dispatcher, tracker, text, texts)

@@ -8,6 +8,7 @@ decisive on their own; otherwise lingua, restricted to our three languages, must
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,10 +17,18 @@ from typing import Any
 from babel import Locale
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+from knowledge.text import clean_query
+
 SUPPORTED = ("kk", "ru", "en")
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 MIN_LETTERS = 5
 MIN_CONFIDENCE = 0.75
+MAX_DETECT_CHARS = 1_000  # retrieval reads no more of a question either; keeps each call cheap
+# Markup, links and HTML entities are Latin whatever language their writer speaks: a Russian
+# message with "<b>" or "](javascript:…)" in it must not be answered in English.
+_NOT_LANGUAGE = re.compile(
+    r"<[^<>]{0,200}>|&#?\w{1,10};|\b[a-z][a-z0-9+.-]{1,20}:(?://)?[^\s)\]]+", re.IGNORECASE
+)
 _CODES = {Language.KAZAKH: "kk", Language.RUSSIAN: "ru", Language.ENGLISH: "en"}
 
 
@@ -30,7 +39,13 @@ def _detector() -> LanguageDetector:
 
 
 def detect_language(text: str) -> str | None:
-    """The message's language, or None when it is too short or too mixed to tell."""
+    """The message's language, or None when it is too short or too mixed to tell.
+
+    Cleaned first: lingua (Rust) raises UnicodeEncodeError on a lone surrogate, and this runs on
+    every earlier message of the conversation too, so one such message would otherwise break
+    every later reply. Invisible and control characters, markup and links say nothing about the
+    language."""
+    text = _NOT_LANGUAGE.sub(" ", clean_query(text, MAX_DETECT_CHARS))
     if any(ch in KAZAKH_LETTERS for ch in text):
         return "kk"
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
@@ -82,16 +97,27 @@ def _is_command(text: str) -> bool:
     return text.startswith("/")
 
 
+def _mapping(value: object) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one: a malformed tracker (an NLG request is
+    whatever was posted) must still get a reply in some language, not a 500."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _user_events(state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    events = state.get("events")
+    if not isinstance(events, Sequence) or isinstance(events, str):
+        return []
+    return [e for e in events if isinstance(e, Mapping) and e.get("event") == "user"]
+
+
 def _user_texts_before_latest(events: Sequence[Mapping[str, Any]]) -> list[str]:
-    texts = [str(e.get("text") or "") for e in events if e.get("event") == "user"]
+    texts = [str(e.get("text") or "") for e in events]
     return [t for t in reversed(texts[:-1]) if t and not _is_command(t)][:LOOKBACK]
 
 
 def _hint(state: Mapping[str, Any]) -> str | None:
-    latest = state.get("latest_message") or {}
-    for metadata in [latest.get("metadata")] + [
-        e.get("metadata") for e in reversed(state.get("events") or []) if e.get("event") == "user"
-    ]:
+    latest = _mapping(state.get("latest_message"))
+    for metadata in [latest.get("metadata")] + [e.get("metadata") for e in reversed(_user_events(state))]:
         if isinstance(metadata, Mapping) and isinstance(metadata.get(HINT_KEY), str):
             return metadata[HINT_KEY]
     return None
@@ -104,18 +130,14 @@ def conversation_language(state: Mapping[str, Any], default: str) -> str:
     NLG request) so both decide identically. "Previous" is the latest earlier message whose
     language could be told; that is the language the bot last replied in unless the user chose one.
     """
-    slots = state.get("slots") or {}
-    latest = state.get("latest_message") or {}
-    text = str(latest.get("text") or "")
+    state = _mapping(state)
+    slots = _mapping(state.get("slots"))
+    text = str(_mapping(state.get("latest_message")).get("text") or "")
     signals = LanguageSignals(
         text="" if _is_command(text) else text,
         chosen=slots.get("language"),
         previous=next(
-            (
-                lang
-                for lang in map(detect_language, _user_texts_before_latest(state.get("events") or []))
-                if lang
-            ),
+            (lang for lang in map(detect_language, _user_texts_before_latest(_user_events(state))) if lang),
             None,
         ),
         channel_hint=_hint(state),

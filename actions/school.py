@@ -23,7 +23,7 @@ from actions.replies import ASKS
 from actions.services import Services, services
 from knowledge.eligibility import Rule, SchoolAnswers
 from knowledge.identifiers import BinProblem, bin_problem, normalise_bin
-from knowledge.text import fold
+from knowledge.text import clean_query, fold, has_words
 
 FORM = "school_form"
 YES_NO_SLOTS = {"school_rural": "rural", "school_fibre": "fibre", "school_mobile": "mobile"}
@@ -39,6 +39,8 @@ DETOURS = frozenset(
 )  # fmt: skip
 SKIP = ("skip", "пропус", "откиз")  # "skip", "пропустить", "өткізіп жіберу" (folded)
 SHORT_ANSWER_WORDS = 3  # an unclassified message this short is taken as an (unclear) answer
+ANSWER_CHARS = 200  # a form answer is a place name, yes/no or a number; no need to read more
+ECHO_CHARS = 60  # how much of an unrecognised answer is quoted back
 
 # Typed answers, folded (Kazakh letters to their base, lowercase); matched on the first words.
 YES = frozenset(
@@ -51,6 +53,7 @@ UNKNOWN = (
 )  # fmt: skip
 
 REGION_UNKNOWN = N_("I could not find a region or city called “{text}”. Please choose one from the list.")
+REGION_WORDLESS = N_("Please type the name of the region or city, or choose one from the list.")
 YES_NO_UNCLEAR = N_("Please answer “yes”, “no” or “I don't know”.")
 BIN_PROBLEMS = {
     BinProblem.NOT_DIGITS: N_("A BIN consists of 12 digits only. Please check it, or press “Skip”."),
@@ -118,7 +121,11 @@ def _words(text: str) -> list[str]:
 
 
 def yes_no(text: str, intent: str | None) -> str | None:
-    """ "yes" / "no" / "unknown" for a typed or clicked answer, or None if it is not one."""
+    """ "yes" / "no" / "unknown" for a typed or clicked answer, or None if it is not one.
+
+    The intent is trusted only for a message with a real word in it: the intent model scores
+    messages it cannot read at all (an emoji, an empty or invisible message, a stray "<b>")
+    as "affirm", and a 🚀 would otherwise be recorded as "yes"."""
     words = _words(text)
     joined = " ".join(words)
     if any(joined.startswith(phrase) for phrase in UNKNOWN):
@@ -127,7 +134,16 @@ def yes_no(text: str, intent: str | None) -> str | None:
         return "yes"
     if words and words[0] in NO:
         return "no"
+    if not any(len(word) > 1 for word in words):
+        return None
     return {"affirm": "yes", "deny": "no", "dont_know": "unknown"}.get(intent or "")
+
+
+def _quoted(typed: str) -> str:
+    """The user's words to quote back: already cleaned of invisible characters (a right-to-left
+    override would reverse the rest of our sentence), cut to a readable length. Plain text: the
+    front end escapes it (bot/render.py), so "<b>" shows as typed."""
+    return typed if len(typed) <= ECHO_CHARS else typed[: ECHO_CHARS - 1].rstrip() + "…"
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -135,8 +151,12 @@ def _intent(tracker: Tracker) -> str | None:
 
 
 def _is_detour(tracker: Tracker) -> bool:
+    """The message is something else (a question, "stop"…), not an answer. Never for a message
+    without words: its intent is the model's noise, and the form answers it itself."""
     intent = _intent(tracker)
-    text = tracker.latest_message.get("text") or ""
+    text = str(tracker.latest_message.get("text") or "")
+    if not has_words(text):
+        return False
     return intent in DETOURS or (intent == "nlu_fallback" and len(_words(text)) > SHORT_ANSWER_WORDS)
 
 
@@ -154,16 +174,18 @@ class ValidateSchoolForm(FormValidationAction):
         return "validate_school_form"
 
     def _asked(self, tracker: Tracker, slot: str) -> str | None:
-        """The message text if it answers ``slot`` (the one the form asked for), else None."""
+        """The message text if it answers ``slot`` (the one the form asked for), else None;
+        cleaned of control and invisible characters (a NUL or a zero-width space inside a BIN
+        is not a typo the user can see)."""
         if tracker.get_slot("requested_slot") != slot or tracker.active_loop_name != FORM:
             return None
-        return (tracker.latest_message.get("text") or "").strip()
+        return clean_query(str(tracker.latest_message.get("text") or ""), ANSWER_CHARS)
 
     async def extract_school_region(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         text = self._asked(tracker, "school_region")
-        if not text or text.startswith("/"):
+        if text is None or text.startswith("/"):
             return {}
         if self.shared.regions.resolve(text) is not None or not _is_detour(tracker):
             return {"school_region": text}
@@ -174,10 +196,14 @@ class ValidateSchoolForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # cleared by a (re)start, not an answer
             return {"school_region": None}
-        region = self.shared.regions.resolve(str(value))
+        typed = clean_query(str(value), ANSWER_CHARS)
+        region = self.shared.regions.resolve(typed) if has_words(typed) else None
         if region is None:
             texts = reply_texts(tracker, self.shared)
-            dispatcher.utter_message(text=texts(REGION_UNKNOWN, text=str(value)[:60]))
+            words = has_words(typed)
+            dispatcher.utter_message(
+                text=texts(REGION_UNKNOWN, text=_quoted(typed)) if words else texts(REGION_WORDLESS)
+            )
             return {"school_region": None}
         return {"school_region": region.id}
 

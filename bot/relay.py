@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from bot.flood import FloodRule, Verdict
 from bot.rasa import RasaClient, RasaMessage, RasaUnavailable
-from bot.store import Store, open_store
+from bot.store import KEY_CHARS, Store, open_store
 from bot.texts import (
+    EMPTY,
     NON_TEXT,
     SLOW_DOWN,
     STALE_BUTTON,
@@ -38,6 +41,29 @@ COMMAND_PAYLOADS = {
     "language": "/change_language",
     "reset": "/restart",
 }
+
+
+_DROPPED = frozenset({"Cs", "Cf"})  # lone surrogates; zero-width and direction marks, BOM
+_KEY = re.compile(rf"[A-Za-z0-9_-]{{{KEY_CHARS}}}")  # what Store.key_for makes (base64url)
+
+
+def clean_message(text: str) -> str:
+    """What a user typed, made safe to send Rasa: NFC-normalised, lone surrogates and invisible
+    format characters (zero-width spaces and joiners, direction marks, BOM) dropped, control
+    characters (NUL, …) turned into spaces, whitespace collapsed.
+
+    Why here: a lone surrogate cannot be encoded as UTF-8, so the request to Rasa would fail
+    before it was sent, and a NUL or an invisible character inside a word splits it for the
+    intent model. What is left is exactly what the user could see; an empty result means
+    nothing readable was typed, and the relay asks for words without bothering Rasa."""
+    text = unicodedata.normalize("NFC", text)
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in _DROPPED:
+            continue
+        kept.append(" " if category == "Cc" else ch)
+    return " ".join("".join(kept).split())
 
 
 @dataclass(frozen=True)
@@ -104,7 +130,10 @@ class Relay:
         sender = await self.sender(who)
         if (refused := await self._flooded(who, sender)) is not None:
             return refused
-        if len(text) > self.settings.max_message_chars:
+        cleaned = clean_message(text)
+        if not cleaned:
+            return [Outgoing((await self.texts(who, sender))(EMPTY))]
+        if len(cleaned) > self.settings.max_message_chars:  # the length the user is told is theirs
             texts = await self.texts(who, sender)
             return [
                 Outgoing(
@@ -115,12 +144,13 @@ class Relay:
                     )
                 )
             ]
-        return await self._ask(who, sender, text)
+        return await self._ask(who, sender, cleaned)
 
     async def press(self, who: Who, key: str) -> list[Outgoing]:
-        """A pressed button: its key maps back to the payload Rasa gave it."""
+        """A pressed button: its key maps back to the payload Rasa gave it. A key of another shape
+        (a forged callback) is not looked up: the store need not cope with any string."""
         sender = await self.sender(who)
-        payload = await self.store.payload_for(key)
+        payload = await self.store.payload_for(key) if _KEY.fullmatch(key) else None
         if payload is None:
             log.info("unknown button key pressed")
             return [Outgoing((await self.texts(who, sender))(STALE_BUTTON))]

@@ -185,7 +185,10 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, who = update.callback_query, who_of(update)
-    if query is None or who is None:
+    if query is None:
+        return
+    if who is None:  # a button under an inline-mode message: not one of ours; stop its spinner
+        await query.answer()
         return
     key = key_from_callback(query.data)
     relay = relay_of(context)

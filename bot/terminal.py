@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import locale
 import os
 import secrets
+import sys
 
 from rich.console import Console
 from rich.text import Text
@@ -55,10 +57,19 @@ def show(console: Console, messages: list[Outgoing]) -> list[str]:
     return keys
 
 
+def tolerate_undecodable_input() -> None:
+    """Bytes that are not UTF-8 (a paste from a legacy-encoded file) become lone surrogates, which
+    the relay drops (``clean_message``), instead of a UnicodeDecodeError that ends the chat.
+    Python already does this under the C locale; under a UTF-8 locale stdin is strict."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
+
+
 def chat(settings: Settings, console: Console | None = None) -> int:
     """Read lines until EOF or /quit. Input is read on the main thread (so Ctrl-C and the
     supervisor's SIGTERM interrupt it at once); each turn runs on one long-lived event loop."""
     console = console or Console()
+    tolerate_undecodable_input()
     who = Who(chat_id=0, user_id=secrets.randbelow(2**31), language_code=terminal_language_code())
     console.print(f"[dim]{HELP}[/]")
     keys: list[str] = []

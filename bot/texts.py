@@ -2,8 +2,9 @@
 
 Everything else the user reads comes from Rasa. These are for the moments Rasa cannot speak:
 it is down or slow, the user floods, or the message is not something Rasa can read (a voice
-note, a 5,000-character paste). The catalogs are the same ``locales/`` files the actions use,
-so translators still edit one place; ``make catalogs`` compiles them before the bot starts.
+note, a 5,000-character paste, a message of nothing but invisible characters). The catalogs
+are the same ``locales/`` files the actions use, so translators still edit one place;
+``make catalogs`` compiles them before the bot starts.
 
 Which language: the one the bot last replied in to this user (the tracker's language, mirrored
 by the store from Rasa's replies), else Telegram's language code, else the configured default.
@@ -41,6 +42,7 @@ SLOW_DOWN = N_(
     "You are sending messages faster than I can answer. Please wait a few seconds, then ask again."
 )
 NON_TEXT = N_("I can read only text messages. Please type your question.")
+EMPTY = N_("Please type your question in words, and I will look it up.")  # as actions/answer.py
 TOO_LONG = N_(
     "Your message is too long for me ({length} characters). Please ask a shorter question, "
     "up to {limit} characters."

@@ -1,9 +1,9 @@
 """Reading fact files safely and all-or-nothing.
 
 Maintainers edit YAML by hand and the bot trusts what it loads, so every file is size-checked
-before parsing, aliases (the vehicle of "billion laughs" bombs) and duplicate keys are refused,
-and every problem is reported with its file and fact id. The base is either loaded whole or
-not at all: a caller never sees half of a broken edit.
+before parsing, aliases (the vehicle of "billion laughs" bombs), runaway nesting and duplicate
+keys are refused, and every problem is reported with its file and fact id. The base is either
+loaded whole or not at all: a caller never sees half of a broken edit.
 """
 
 from __future__ import annotations
@@ -116,6 +116,10 @@ def read_yaml(path: Path, max_bytes: int) -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ValueError(f"malformed YAML: {_yaml_reason(exc)}") from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: "[[[[…" a few thousand deep (a few KB,
+        # well under the size limit) would otherwise escape as RecursionError and crash a reload.
+        raise ValueError("malformed YAML: nested too deeply") from None
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

@@ -252,7 +252,8 @@ class ConversationLog:
             # Stamped under the lock, so the file's order is the order of time.
             stamped = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), **fields}
             line = json.dumps(stamped, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            data = (line + "\n").encode("utf-8")
+            # A lone surrogate (a broken emoji half from some client) cannot be UTF-8: write "?".
+            data = (line + "\n").encode("utf-8", "replace")
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 data = b"\n" + data  # a crashed writer left half a line: keep ours separate

@@ -21,6 +21,13 @@ def clean_query(text: str, max_chars: int) -> str:
     return " ".join(text.split())[:max_chars]
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or digit. Emoji, punctuation, invisible characters and lone
+    surrogates alone are not a question: the intent model still scores them (an empty message
+    comes out as "affirm" at 0.99), so callers ask for words instead of trusting that guess."""
+    return bool(fold(text))
+
+
 def fold(text: str) -> str:
     """Lowercase, fold Kazakh letters and ё to their plain Cyrillic look-alikes, keep letters and digits."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
