@@ -28,10 +28,10 @@ PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help setup venv venv-rasa lint format validate index catalogs messages model rasa-validate rasa-test \
-	test bench run serve clean
+	test test-integration bench nlu-eval run serve clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: venv venv-rasa ## create both environments (only what is missing or changed)
 
@@ -103,16 +103,22 @@ rasa-test: $(MODEL) ## dialogue test stories (tests/test_stories.yml) with --fai
 	$(RASA_ENV) $(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out var/rasa-test
 
-test: venv lint rasa-validate ## every test (what CI runs)
+test: venv lint rasa-validate ## every test but the integration tests (CI runs both: .ci/run)
 	$(PY) -m knowledge validate
 	$(MAKE) --no-print-directory rasa-test index catalogs
 	$(PY) -m pytest
 
+test-integration: venv index catalogs model ## PostgreSQL + Redis + 2 Rasa replicas: failover, restarts, retention (apt-installs the databases if missing)
+	$(PY) -m pytest -m integration tests/integration
+
 bench: venv ## retrieval benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset)
 	$(PY) bench/retrieval.py $(BENCH_ARGS)
 
-run: index ## ask the knowledge base from the terminal (the full bot stack arrives with later issues)
-	$(PY) -m knowledge chat
+nlu-eval: venv venv-rasa ## per-language intent F1 on a held-out split of nlu/ (trains a throwaway model, ~3 min)
+	$(PY) bench/nlu.py $(BENCH_ARGS)
+
+run: index catalogs model ## the whole bot: Telegram with TELEGRAM_BOT_TOKEN set, else a terminal chat (Ctrl-C stops all)
+	$(PY) -m stack run
 
 serve: index catalogs model ## action server + Rasa REST channel on 127.0.0.1:5005 (Ctrl-C stops both)
 	$(PY) -m stack serve

@@ -53,6 +53,15 @@ class Settings:
     actions_port: int = 5055
     rasa_port: int = 5005
     rasa_token: str = ""  # empty: a random token is created once in var/ and kept there
+    # Rasa's endpoints file: endpoints.yml (SQLite tracker store, in-memory lock store) for one
+    # machine, endpoints.production.yml (PostgreSQL + Redis, read from DB_*/REDIS_* variables by
+    # Rasa itself) for several Rasa replicas. Relative paths are relative to the working directory.
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"
+    tracker_db: Path = PROJECT_DIR / "var" / "tracker.db"  # the SQLite tracker store of endpoints.yml
+    # Conversations (Rasa's tracker store) and conversation-log lines whose last activity is older
+    # than this many days are deleted by `python -m stack prune`, which `make serve`/`make run`
+    # also run daily while they are up. 0 keeps everything.
+    retention_days: int = 0
     # The bot reaches the action server's /admin routes (maintainers' /reload, /stats) here,
     # with rasa_token as the bearer token; the action server refuses them when it has no token.
     actions_url: str = ""  # empty: http://127.0.0.1:<actions_port>
@@ -99,6 +108,9 @@ class Settings:
             actions_port=int(env.get("AQPARAT_ACTIONS_PORT", base.actions_port)),
             rasa_port=int(env.get("AQPARAT_RASA_PORT", base.rasa_port)),
             rasa_token=env.get("AQPARAT_RASA_TOKEN", base.rasa_token),
+            endpoints=Path(env.get("AQPARAT_ENDPOINTS", base.endpoints)),
+            tracker_db=Path(env.get("AQPARAT_TRACKER_DB", base.tracker_db)),
+            retention_days=int(env.get("AQPARAT_RETENTION_DAYS", base.retention_days)),
             actions_url=env.get("AQPARAT_ACTIONS_URL", base.actions_url),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", base.telegram_token).strip(),
             telegram_base_url=env.get("TELEGRAM_BASE_URL", base.telegram_base_url),

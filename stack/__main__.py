@@ -8,6 +8,10 @@ catalogs, Rasa model). Rasa's HTTP API needs a token (``AQPARAT_RASA_TOKEN``, or
 The same token, passed to every child as ``AQPARAT_RASA_TOKEN``, guards the action server's
 maintainer routes (``/admin/reload``, ``/admin/stats``), which the bot calls for ``/reload`` and
 ``/stats``.
+
+``prune`` deletes conversations and log lines older than ``AQPARAT_RETENTION_DAYS`` days (or
+``--days``) once, for cron or a maintainer; ``serve`` and ``run`` do it at start and daily while
+they run when that setting is above 0 (``stack/retention.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import argparse
 import logging
 import secrets
 import sys
+import threading
 from pathlib import Path
 
 from knowledge.settings import PROJECT_DIR, Settings
+from stack.retention import DAY_SECONDS, prune, prune_forever
 from stack.supervisor import Service, run_services
 
 RASA = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
@@ -42,8 +48,23 @@ def rasa_token(settings: Settings, path: Path = TOKEN_FILE) -> str:
 def rasa_args(settings: Settings) -> list[str]:
     return [
         "--interface", "127.0.0.1", "--port", str(settings.rasa_port), "--model", str(MODEL),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", str(settings.endpoints.resolve()), "--credentials", "credentials.yml",
     ]  # fmt: skip
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    """What the endpoints file reads besides DB_*/REDIS_* (which pass through from our own
+    environment untouched): Rasa refuses a file whose ${VAR} is unset, so both are always set.
+    The SQLite path is made absolute, and its directory created, because SQLite creates only the
+    file and Rasa's working directory need not be the caller's."""
+    tracker_db = settings.tracker_db.resolve()
+    tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "AQPARAT_ACTIONS_PORT": str(settings.actions_port),
+        "AQPARAT_TRACKER_DB": str(tracker_db),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
 
 
 def dialogue_services(settings: Settings, log_dir: Path, token: str) -> list[Service]:
@@ -61,11 +82,7 @@ def dialogue_services(settings: Settings, log_dir: Path, token: str) -> list[Ser
             command=[str(RASA), "run", "--enable-api", "--auth-token", token, *rasa_args(settings)],
             health_url=f"{base}/status?token={token}",
             ready=lambda response: response.status_code == 200 and bool(response.json().get("model_id")),
-            env={
-                "AQPARAT_ACTIONS_PORT": str(settings.actions_port),
-                "TF_CPP_MIN_LOG_LEVEL": "2",
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            },
+            env=rasa_env(settings),
             log_file=log_dir / "rasa.log",
         ),
     ]
@@ -89,6 +106,42 @@ def _mode(settings: Settings) -> str:
     return "long polling"
 
 
+def _tracker_description(settings: Settings) -> str:
+    if settings.endpoints.resolve() == (PROJECT_DIR / "endpoints.yml").resolve():
+        return f"SQLite {settings.tracker_db}"
+    return f"as {settings.endpoints} says"
+
+
+def start_retention(settings: Settings, log_dir: Path) -> threading.Thread | None:
+    """With retention on, prune now and daily in a thread of this process (a second Python with
+    the app's imports would cost ~140 MB to wake once a day); its lines go to retention.log, not
+    into the terminal chat."""
+    if settings.retention_days <= 0:
+        return None
+    logger = logging.getLogger("stack.retention")
+    handler = logging.FileHandler(log_dir / "retention.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    thread = threading.Thread(
+        target=prune_forever,
+        args=(settings, settings.retention_days, rasa_env(settings), DAY_SECONDS),
+        name="retention",
+        daemon=True,  # dies with the supervisor; a round in progress is one transaction
+    )
+    thread.start()
+    return thread
+
+
+def cmd_prune(settings: Settings, days: int | None) -> int:
+    days = settings.retention_days if days is None else days
+    if days <= 0:
+        print("retention is off (AQPARAT_RETENTION_DAYS=0, no --days): nothing deleted")
+        return 0
+    print(f"retention ({days} days): {prune(settings, days, rasa_env(settings)).summary()}")
+    return 0
+
+
 def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
     if not MODEL.exists():
         print(f"no Rasa model at {MODEL}; run `make serve` (it trains one)", file=sys.stderr)
@@ -104,6 +157,12 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
     token_hint = "AQPARAT_RASA_TOKEN" if settings.rasa_token else str(TOKEN_FILE.relative_to(PROJECT_DIR))
 
     def ready() -> None:
+        start_retention(settings, log_dir)
+        retention = (
+            f"{settings.retention_days} days (log: {log_dir}/retention.log)"
+            if settings.retention_days > 0
+            else "off (AQPARAT_RETENTION_DAYS)"
+        )
         print(
             f"\nAqparat is serving on 127.0.0.1 (Ctrl-C stops everything):\n"
             f"  REST channel   POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook\n"
@@ -111,6 +170,7 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
             f"  Rasa HTTP API  http://127.0.0.1:{settings.rasa_port}/ (token: {token_hint})\n"
             f"  action server  http://127.0.0.1:{settings.actions_port}/webhook (NLG: /nlg; "
             f"maintainers: POST /admin/reload, GET /admin/stats with the same token)\n"
+            f"  conversations  {_tracker_description(settings)}; retention {retention}\n"
             f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n"
             + (f"  Telegram bot   {_mode(settings)} (log: {log_dir}/bot.log)\n" if telegram else ""),
             flush=True,
@@ -136,10 +196,15 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["serve", "run"])
+    parser.add_argument("command", choices=["serve", "run", "prune"])
+    parser.add_argument(
+        "--days", type=int, default=None, help="prune: override AQPARAT_RETENTION_DAYS for this run"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health URLs carry the API token
+    if args.command == "prune":
+        return cmd_prune(Settings.from_env(), args.days)
     return cmd_serve(Settings.from_env(), front_end=args.command == "run")
 
 

@@ -32,6 +32,10 @@ class Service:
     ready: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200
     env: Mapping[str, str] = field(default_factory=dict)
     log_file: Path | None = None
+    # Run as this user (the caller must be root). The integration tests start PostgreSQL, which
+    # refuses to run as root, this way rather than through runuser, so that the server is our
+    # own child and is reaped at once when killed (its pid file then names no living process).
+    user: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, cwd: Path) -> None:
@@ -43,6 +47,7 @@ class Service:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            user=self.user,
         )
 
     def is_ready(self, client: httpx.Client) -> bool:

@@ -40,6 +40,8 @@ class RunningStack:
             "AQPARAT_LOG_SALT": "e2e",
             "AQPARAT_RASA_TOKEN": TOKEN,
             "AQPARAT_SCHOOLS_FILE": str(self.log_dir / "no-registry.json"),
+            # Each stack its own conversations: the tests reuse sender ids from run to run.
+            "AQPARAT_TRACKER_DB": str(self.log_dir / "tracker.db"),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env, start_new_session=True
@@ -49,7 +51,9 @@ class RunningStack:
             assert self.process.poll() is None, (
                 f"the stack exited ({self.process.returncode}); see {self.log_dir}"
             )
-            assert time.monotonic() < deadline, "the stack did not start in time"
+            if time.monotonic() > deadline:
+                self.stop()  # never leave a half-started stack holding the ports for the next test
+                raise AssertionError(f"the stack did not start in {START_TIMEOUT} s; see {self.log_dir}")
             time.sleep(1)
         return self
 

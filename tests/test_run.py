@@ -31,6 +31,7 @@ def test_make_run_without_a_token_chats_in_the_terminal_and_stops_everything(tmp
         "AQPARAT_ACTIONS_PORT": str(ACTIONS_PORT),
         "AQPARAT_LOG_DIR": str(tmp_path / "log"),
         "AQPARAT_BOT_STORE": str(tmp_path / "bot.sqlite3"),
+        "AQPARAT_TRACKER_DB": str(tmp_path / "tracker.db"),
         "AQPARAT_RASA_TOKEN": "run-test",
         "LANG": "kk_KZ.UTF-8",  # the terminal's locale is the language hint
         "COLUMNS": "200",

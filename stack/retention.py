@@ -1,0 +1,159 @@
+"""Retention: forget conversations and log lines older than ``AQPARAT_RETENTION_DAYS`` days.
+
+Two places hold what users wrote:
+- **Rasa's tracker store** (SQLite by default, PostgreSQL in production). A conversation is
+  deleted whole when its last event is older than the cutoff, by ``stack/tracker_retention.py``
+  run in Rasa's environment: SQLAlchemy and psycopg2 live there, and it reads the endpoints file
+  exactly as Rasa does, so the app environment needs no database driver.
+- **The conversation logs** (``knowledge/logs.py``: unanswered questions, feedback, question
+  outcomes). Each line carries its own time; lines older than the cutoff are dropped.
+
+``python -m stack prune`` runs both once (for cron, or a maintainer). ``make serve``/``make run``
+run a round at start and then daily, in a thread of the supervisor, when retention is on; a
+failed round is logged and retried next day: a database down for a minute must not stop the stack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, UNANSWERED_FILE
+from knowledge.settings import PROJECT_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+DAY_SECONDS = 86_400
+RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
+TRACKER_SCRIPT = Path(__file__).with_name("tracker_retention.py")
+LOG_FILES = (UNANSWERED_FILE, FEEDBACK_FILE, QUESTIONS_FILE)
+TRACKER_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one round deleted."""
+
+    cutoff: dt.datetime
+    conversations: int = 0
+    events: int = 0
+    store: str = ""
+    log_lines: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = ", ".join(f"{name}: {count}" for name, count in self.log_lines.items())
+        return (
+            f"before {self.cutoff.isoformat(timespec='seconds')}: deleted {self.conversations} "
+            f"conversation(s) ({self.events} events, {self.store or 'no'} tracker store) "
+            f"and old log lines ({lines or 'no log files'})"
+        )
+
+
+def cutoff_for(days: int, now: float | None = None) -> float:
+    """Unix time ``days`` days before ``now``; retention must be switched on (days ≥ 1)."""
+    if days < 1:
+        raise ValueError(f"retention days must be 1 or more, not {days} (0 keeps everything)")
+    return (time.time() if now is None else now) - days * DAY_SECONDS
+
+
+def prune_tracker(endpoints: Path, before: float, env: Mapping[str, str]) -> dict[str, object]:
+    """Delete old conversations from the tracker store ``endpoints`` names (Rasa's environment;
+    ``env`` is what Rasa itself gets, so the file's ``${VAR}`` resolve to the same database)."""
+    if not RASA_PYTHON.exists():
+        raise RuntimeError(f"{RASA_PYTHON} is missing: `make setup` creates Rasa's environment")
+    done = subprocess.run(  # noqa: S603 - our own script and arguments, no shell
+        [str(RASA_PYTHON), "-W", "ignore", str(TRACKER_SCRIPT), str(endpoints), "--before", repr(before)],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=TRACKER_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+        raise RuntimeError(f"pruning the tracker store failed ({done.returncode}): {tail}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _line_time(line: bytes) -> dt.datetime | None:
+    try:
+        record = json.loads(line)
+        moment = dt.datetime.fromisoformat(record["time"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def prune_log(path: Path, before: dt.datetime) -> int:
+    """Drop the lines of one JSON-lines log written before ``before``; returns how many.
+
+    A line goes when it is provably old: its own ``time``, or, for a damaged line (a crashed
+    writer's half line has no readable time), the time of the next readable line, since it was
+    written before that one. The file is rewritten in place under the same exclusive ``flock``
+    the writers take: each writer opens the file per line and waits for the lock, then appends
+    after our rewrite. (Writing a new file and renaming it over the old one would lose the line
+    of a writer already waiting on the old file's lock.)
+    """
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return 0
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, size, 0)
+        lines = [line for line in data.split(b"\n") if line.strip()]
+        kept: list[bytes] = []
+        newer: dt.datetime | None = None  # time of the nearest readable line after this one
+        for line in reversed(lines):
+            newer = _line_time(line) or newer
+            if newer is None or newer >= before:
+                kept.append(line)
+        dropped = len(lines) - len(kept)
+        if dropped:
+            text = b"".join(line + b"\n" for line in reversed(kept))
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        return dropped
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def prune_logs(directory: Path, before: dt.datetime) -> dict[str, int]:
+    """Every conversation log in ``directory``: lines dropped per file that exists."""
+    return {name: prune_log(directory / name, before) for name in LOG_FILES if (directory / name).exists()}
+
+
+def prune(settings: Settings, days: int, env: Mapping[str, str], now: float | None = None) -> Pruned:
+    """One round: the tracker store of ``settings.endpoints`` and the logs in ``settings.log_dir``."""
+    before = cutoff_for(days, now)
+    cutoff = dt.datetime.fromtimestamp(before, dt.UTC)
+    lines = prune_logs(settings.log_dir, cutoff)
+    tracker = prune_tracker(settings.endpoints.resolve(), before, env)
+    return Pruned(
+        cutoff=cutoff,
+        conversations=int(tracker["conversations"]),  # type: ignore[call-overload]
+        events=int(tracker["events"]),  # type: ignore[call-overload]
+        store=str(tracker["store"]),
+        log_lines=lines,
+    )
+
+
+def prune_forever(settings: Settings, days: int, env: Mapping[str, str], every: float) -> None:
+    """A round now and one every ``every`` seconds, until the process is stopped."""
+    while True:
+        try:
+            log.info("retention (%d days): %s", days, prune(settings, days, env).summary())
+        except Exception:  # any failure (database down, disk full): log it, try again next round
+            log.exception("retention round failed; trying again in %.0f s", every)
+        time.sleep(every)
