@@ -28,7 +28,7 @@ PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help setup venv venv-rasa lint format validate index catalogs messages model rasa-validate rasa-test \
-	test test-integration bench nlu-eval run serve clean
+	test test-integration bench bench-retrieval nlu-eval run serve clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -111,7 +111,10 @@ test: venv lint rasa-validate ## every test but the integration tests (CI runs b
 test-integration: venv index catalogs model ## PostgreSQL + Redis + 2 Rasa replicas: failover, restarts, retention (apt-installs the databases if missing)
 	$(PY) -m pytest -m integration tests/integration
 
-bench: venv ## retrieval benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset)
+bench: index catalogs model ## end-to-end load benchmark: 1–200 users over REST and the bot, vs bare Rasa (~4 min; BENCH_ARGS="--json --levels 1,10")
+	$(PY) bench/e2e.py $(BENCH_ARGS)
+
+bench-retrieval: venv ## retrieval speed and memory benchmark (BENCH_ARGS="--sizes 1000,10000" for a subset)
 	$(PY) bench/retrieval.py $(BENCH_ARGS)
 
 nlu-eval: venv venv-rasa ## per-language intent F1 on a held-out split of nlu/ (trains a throwaway model, ~3 min)
