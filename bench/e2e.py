@@ -353,6 +353,14 @@ def port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
+def spawn(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A child in its own process group (so stopping it stops what it started), output to ``log``."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
 def stop_process(process: subprocess.Popen[bytes], sig: signal.Signals, grace: float) -> None:
     """Signal the process group (each child here leads its own), then kill what is left."""
     if process.poll() is not None:
@@ -412,17 +420,8 @@ def start_stack(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[
         "AQPARAT_LOG_SALT": "bench",
         "AQPARAT_TRACKER_DB": str(work / "tracker.db"),  # fresh conversations, not var/tracker.db
     }
-    output = (work / "stack.log").open("ab")
     started = time.monotonic()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "stack", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    output.close()
+    process = spawn([PYTHON, "-m", "stack", "serve"], ROOT, env, work / "stack.log")
     rasa, health = f"http://127.0.0.1:{args.rasa_port}", f"http://127.0.0.1:{args.actions_port}/health"
     try:
         wait_until(
@@ -568,17 +567,7 @@ def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subpr
         "AQPARAT_FLOOD_BURST": str(FLOOD_BURST),
         "AQPARAT_LOG_DIR": str(work / "log"),
     }
-    output = (work / "bot.log").open("ab")
-    process = subprocess.Popen(
-        [PYTHON, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    output.close()
-    return process
+    return spawn([PYTHON, "-m", "bot", "run"], ROOT, env, work / "bot.log")
 
 
 async def bot_ready(api: BotApiStandIn, process: subprocess.Popen[bytes], work: Path) -> None:
@@ -717,18 +706,11 @@ def start_bare(rasa: Path, model: Path, port: int, work: Path) -> subprocess.Pop
     started in an empty directory so Rasa finds no endpoints.yml to read by default."""
     home = work / "bare"
     home.mkdir()
-    output = (work / "bare.log").open("ab")
-    process = subprocess.Popen(
-        [str(rasa), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
-         "--connector", "rest", "--enable-api", "--auth-token", TOKEN],
-        cwd=home,
-        env={**os.environ, **RASA_ENV},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    output.close()
-    return process
+    command = [
+        str(rasa), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
+        "--connector", "rest", "--enable-api", "--auth-token", TOKEN,
+    ]  # fmt: skip
+    return spawn(command, home, {**os.environ, **RASA_ENV}, work / "bare.log")
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -53,26 +53,10 @@ from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 from knowledge.logs import ConversationLog
 from knowledge.service import KnowledgeService
 from knowledge.settings import PROJECT_DIR, Settings
+from tests.bad_inputs import ODD_QUESTIONS, QUESTION_RU, WORDLESS
 from tests.dialogue import tracker
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
 
-WORDLESS = {
-    "empty": "",
-    "whitespace": " \n\t  ",
-    "nul": "\x00\x00",
-    "zero-width": "\u200b\u200d\u200f\ufeff",
-    "emoji": "😀🚀🛰️",
-    "lone surrogate": "\ud800",
-    "punctuation": "?!…",
-}
-QUESTION_RU = "Почему Starlink официально не продаётся в Казахстане?"
-ODD_QUESTIONS = {
-    "nul inside": "Почему Starlink\x00 официально не\x00 продаётся в Казахстане?",
-    "lone surrogate": "\ud800Почему Starlink официально не продаётся в Казахстане?\udfff",
-    "rtl override": "\u202eПочему Starlink официально не продаётся в Казахстане?\u202c",
-    "rtl marks": "\u200fПочему\u200f Starlink официально не продаётся в Казахстане?",
-    "zero-width joiners": "По\u200dчему Star\u200blink официально не продаётся в Казах\u2060стане?",
-}
 HTML_AND_MARKDOWN = "<b>Мордор</b> & [сюда](javascript:alert(1)) **жирный** `код` <a href='x'>"
 
 

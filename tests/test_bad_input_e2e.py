@@ -35,6 +35,7 @@ from bot.render import split_text
 from bot.texts import TOO_LONG, BotTexts
 from knowledge.identifiers import BinProblem
 from knowledge.settings import Settings
+from tests.bad_inputs import ODD_QUESTIONS, WORDLESS
 from tests.running_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -42,24 +43,6 @@ pytestmark = pytest.mark.e2e
 RASA_PORT = 5605
 ACTIONS_PORT = 5655
 WEBHOOK = f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook"
-
-WORDLESS = {
-    "empty": "",
-    "whitespace": " \n\t  ",
-    "nul": "\x00\x00",
-    "zero-width": "\u200b\u200d\u200f\ufeff",
-    "emoji": "😀🚀🛰️",
-    "lone surrogate": "\ud800",
-    "punctuation": "?!…",
-}
-QUESTION_RU = "Почему Starlink официально не продаётся в Казахстане?"
-ODD_QUESTIONS = {
-    "nul inside": "Почему Starlink\x00 официально не\x00 продаётся в Казахстане?",
-    "lone surrogate": "\ud800Почему Starlink официально не продаётся в Казахстане?\udfff",
-    "rtl override": "\u202eПочему Starlink официально не продаётся в Казахстане?\u202c",
-    "zero-width joiners": "По\u200dчему Star\u200blink официально не продаётся в Казах\u2060стане?",
-    "markup": "<b>Почему</b> [Starlink](javascript:alert(1)) официально не продаётся в Казахстане?",
-}
 
 
 @pytest.fixture(scope="module")
