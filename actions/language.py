@@ -17,10 +17,10 @@ from typing import Any
 from babel import Locale
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from knowledge.text import clean_query
+from knowledge.schema import LANGUAGES
+from knowledge.text import KAZAKH_LETTERS, clean_query
 
-SUPPORTED = ("kk", "ru", "en")
-KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+SUPPORTED = LANGUAGES
 MIN_LETTERS = 5
 MIN_CONFIDENCE = 0.75
 MAX_DETECT_CHARS = 1_000  # retrieval reads no more of a question either; keeps each call cheap

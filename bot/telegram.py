@@ -161,11 +161,19 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await send(context, who, [await relay_of(context).say(who, UNKNOWN_COMMAND)], update.effective_message)
 
 
-async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A maintainer's /reload: say it started (it takes a while), then how it went."""
+async def maintainer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Who | None:
+    """The maintainer behind a maintainer command; anyone else is answered as for an unknown
+    command (so the commands' existence is not revealed) and gets None."""
     who = who_of(update)
     if who is None or not is_maintainer(who, context.application.bot_data["settings"]):
         await on_unknown_command(update, context)
+        return None
+    return who
+
+
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A maintainer's /reload: say it started (it takes a while), then how it went."""
+    if (who := await maintainer(update, context)) is None:
         return
     texts = await relay_of(context).texts(who)
     await send(context, who, [Outgoing(texts(RELOAD_STARTED))], None)
@@ -174,9 +182,7 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A maintainer's /stats [days]: usage figures and the top unanswered questions."""
-    who = who_of(update)
-    if who is None or not is_maintainer(who, context.application.bot_data["settings"]):
-        await on_unknown_command(update, context)
+    if (who := await maintainer(update, context)) is None:
         return
     texts = await relay_of(context).texts(who)
     reply = await stats_reply(admin_of(context), texts, context.args or [])

@@ -22,11 +22,12 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from knowledge.schema import LANGUAGES
 from knowledge.settings import PROJECT_DIR
+from knowledge.text import KAZAKH_LETTERS
 
 LOCALES_DIR = PROJECT_DIR / "locales"
-SUPPORTED = ("kk", "ru", "en")
-KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+SUPPORTED = LANGUAGES
 
 
 def N_(message: str) -> str:

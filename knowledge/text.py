@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Letters only Kazakh Cyrillic has: one of them decides the language of a message on its own.
+KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _FOLD = str.maketrans("әғқңөұүһіё", "агкноуухие")
 _NON_WORD = re.compile(r"[^\w]+")
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}

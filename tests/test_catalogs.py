@@ -17,8 +17,8 @@ from actions.language import SUPPORTED
 from actions.nlg import render
 from actions.replies import ASKS, BUILT_IN_RESPONSES, RESPONSES
 from knowledge.settings import PROJECT_DIR
+from knowledge.text import KAZAKH_LETTERS
 
-KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 SAME_IN_EVERY_LANGUAGE = {"Қазақша", "Русский", "English"}
 
 

@@ -23,8 +23,9 @@ import pytest
 from bot.rasa import RasaClient
 from bot.relay import Outgoing, Relay, Who
 from bot.store import open_store
-from bot.texts import KAZAKH_LETTERS, UNAVAILABLE, BotTexts
+from bot.texts import UNAVAILABLE, BotTexts
 from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.text import KAZAKH_LETTERS
 from tests.integration.cluster import Cluster
 
 pytestmark = pytest.mark.integration
