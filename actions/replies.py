@@ -75,6 +75,12 @@ RESPONSES: dict[str, Reply] = {
         N_("Done: we are starting over. Ask me anything about satellite internet in Kazakhstan."),
         (Button(N_("Check a school"), "/check_school"), Button(N_("What can you do?"), "/bot_capabilities")),
     ),
+    # Said by Rasa's action_default_fallback when no rule covers a turn (config.yml has no
+    # TEDPolicy); the conversation stays as it was, so the user can simply try again.
+    "utter_default": Reply(
+        N_("Sorry, I lost the thread there. Please ask again in other words, or send /help."),
+        (Button(N_("What can you do?"), "/bot_capabilities"),),
+    ),
     "utter_goodbye": Reply(N_("Goodbye! Come back if you have more questions.")),
     "utter_you_are_welcome": Reply(N_("You're welcome! Ask me anything else about satellite internet.")),
     "utter_capabilities": Reply(
@@ -99,7 +105,7 @@ RESPONSES: dict[str, Reply] = {
 
 # Responses that Rasa's own actions ask the NLG for; declaring them in domain.yml would only make
 # `rasa data validate` warn that no story uses them.
-BUILT_IN_RESPONSES = frozenset({"utter_restart"})
+BUILT_IN_RESPONSES = frozenset({"utter_restart", "utter_default"})
 
 # The school form's questions, asked by actions/school.py (action_ask_<slot>).
 ASKS: dict[str, Reply] = {
