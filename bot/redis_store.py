@@ -14,11 +14,9 @@ from redis import asyncio as aioredis
 from redis.exceptions import WatchError
 
 from bot.flood import Bucket, FloodRule, Verdict, take
-from bot.store import KEY_TTL_SECONDS, Store, payload_key
+from bot.store import BUCKET_TTL_SECONDS, KEY_TTL_SECONDS, LANGUAGE_TTL_SECONDS, Store, payload_key
 
 PREFIX = "aqparat:bot:"
-BUCKET_TTL_SECONDS = 24 * 3600  # an idle user's bucket is full again long before this
-LANGUAGE_TTL_SECONDS = 365 * 24 * 3600
 
 
 class RedisStore(Store):

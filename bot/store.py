@@ -23,6 +23,9 @@ from bot.flood import Bucket, FloodRule, Verdict, take
 
 KEY_CHARS = 22  # 132 bits of SHA-256 in base64url: collisions are not a practical concern
 KEY_TTL_SECONDS = 180 * 24 * 3600  # buttons unused for half a year are forgotten
+BUCKET_TTL_SECONDS = 24 * 3600  # an idle user's flood bucket is full again long before this
+LANGUAGE_TTL_SECONDS = 365 * 24 * 3600  # a user silent for a year is asked afresh
+PRUNE_EVERY_SECONDS = 24 * 3600
 
 
 def payload_key(payload: str) -> str:
@@ -86,8 +89,22 @@ class SqliteStore(Store):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._db.execute("DELETE FROM buttons WHERE used < ?", (time.time() - KEY_TTL_SECONDS,))
+        self._pruned = 0.0
+        self.prune()
         self._lock = asyncio.Lock()
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget what has expired, as Redis does by itself with the same TTLs: at open and then
+        daily, so a bot running for months keeps no trace of users long gone (the flood
+        bucket's second field is its last update; an unreadable bucket would start afresh)."""
+        now = time.time() if now is None else now
+        self._db.execute("DELETE FROM buttons WHERE used < ?", (now - KEY_TTL_SECONDS,))
+        self._db.execute("DELETE FROM languages WHERE updated < ?", (now - LANGUAGE_TTL_SECONDS,))
+        self._db.execute(
+            "DELETE FROM buckets WHERE NOT json_valid(state) OR json_extract(state, '$[1]') < ?",
+            (now - BUCKET_TTL_SECONDS,),
+        )
+        self._pruned = now
 
     async def key_for(self, payload: str) -> str:
         key = payload_key(payload)
@@ -127,11 +144,14 @@ class SqliteStore(Store):
         return row[0] if row else None
 
     async def remember_language(self, sender: str, lang: str) -> None:
+        now = time.time()
         async with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO languages (sender, lang, updated) VALUES (?, ?, ?)",
-                (sender, lang, time.time()),
+                (sender, lang, now),
             )
+            if now - self._pruned >= PRUNE_EVERY_SECONDS:
+                self.prune(now)
 
     async def salt(self) -> str:
         async with self._lock:

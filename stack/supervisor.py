@@ -2,15 +2,19 @@
 
 Each child runs in its own process group, so stopping it also stops whatever it started
 (Rasa's Sanic workers, for example). Ctrl-C, SIGTERM or any child exiting stops every child;
-the exit status says which one failed.
+the exit status says which one failed. A supervisor that is killed outright (SIGKILL, the OOM
+killer) cannot stop anyone, so on Linux each child also asks the kernel for SIGTERM when its
+parent dies, instead of living on as an orphan that holds the ports.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +26,18 @@ import httpx
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _term_when_parent_dies() -> None:
+    """Runs in the child between fork and exec (after setsid and any change of user, which would
+    clear the setting): one system call through a function looked up before the fork, so it
+    takes no lock another thread of the supervisor could hold."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+_PREEXEC = _term_when_parent_dies if _prctl is not None else None
 
 
 @dataclass
@@ -48,6 +64,7 @@ class Service:
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
             user=self.user,
+            preexec_fn=_PREEXEC,  # one prctl call, see _term_when_parent_dies
         )
 
     def is_ready(self, client: httpx.Client) -> bool:

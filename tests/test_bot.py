@@ -19,7 +19,14 @@ from bot.rasa import RasaClient
 from bot.redis_store import RedisStore
 from bot.relay import Relay, Who
 from bot.render import MAX_CALLBACK_DATA, callback_data, escape, key_from_callback, keyboard, split_text
-from bot.store import SqliteStore, Store, open_store
+from bot.store import (
+    BUCKET_TTL_SECONDS,
+    KEY_TTL_SECONDS,
+    LANGUAGE_TTL_SECONDS,
+    SqliteStore,
+    Store,
+    open_store,
+)
 from bot.telegram import addressed_text
 from bot.texts import BotTexts, language_from_code, language_of_reply
 from knowledge.settings import Settings
@@ -145,13 +152,14 @@ def _redis(_tmp_path: Path) -> Callable[[], Store]:
 def test_the_store_survives_a_restart(tmp_path: Path, backend: Callable) -> None:
     reopen = backend(tmp_path)
     payload = '/ask_question{"fact_id": "starlink-status-2023"}'
+    now = time.time()  # a bucket from long ago would be pruned when the store opens
 
     async def first() -> tuple[str, str]:
         store = reopen()
         key = await store.key_for(payload)
         assert await store.key_for(payload) == key  # the same button, the same key
         for _ in range(3):
-            assert await store.take("s", RULE, now=50.0) is Verdict.ALLOW
+            assert await store.take("s", RULE, now=now) is Verdict.ALLOW
         await store.remember_language("s", "kk")
         salt = await store.salt()
         await store.aclose()
@@ -161,7 +169,7 @@ def test_the_store_survives_a_restart(tmp_path: Path, backend: Callable) -> None
         store = reopen()
         assert await store.payload_for(key) == payload
         assert await store.payload_for("forged-key") is None
-        assert await store.take("s", RULE, now=50.0) is Verdict.WARN  # the bucket was kept
+        assert await store.take("s", RULE, now=now) is Verdict.WARN  # the bucket was kept
         assert await store.language("s") == "kk"
         assert await store.language("other") is None
         assert await store.salt() == salt
@@ -170,6 +178,37 @@ def test_the_store_survives_a_restart(tmp_path: Path, backend: Callable) -> None
     key, salt = asyncio.run(first())
     assert len(callback_data(key).encode()) <= MAX_CALLBACK_DATA
     asyncio.run(second(key, salt))
+
+
+def test_the_sqlite_store_forgets_what_redis_would_expire(tmp_path: Path) -> None:
+    """Languages unused for a year, flood buckets idle for a day (and unreadable ones) and
+    buttons unused for half a year go, at open and daily; everything recent stays."""
+    path = tmp_path / "bot.sqlite3"
+    now = time.time()
+    day = 24 * 3600
+
+    async def fill() -> str:
+        store = SqliteStore(path)
+        for sender, age in (("old", LANGUAGE_TTL_SECONDS + day), ("recent", 30 * day)):
+            await store.remember_language(sender, "kk")
+            store._db.execute("UPDATE languages SET updated = ? WHERE sender = ?", (now - age, sender))
+        await store.take("idle", RULE, now=now - BUCKET_TTL_SECONDS - 60)
+        await store.take("active", RULE, now=now - 60)
+        store._db.execute("INSERT INTO buckets (sender, state) VALUES ('broken', 'not json')")
+        stale, fresh = await store.key_for("/stale"), await store.key_for("/fresh")
+        store._db.execute("UPDATE buttons SET used = ? WHERE key = ?", (now - KEY_TTL_SECONDS - day, stale))
+        await store.aclose()
+        return fresh
+
+    fresh = asyncio.run(fill())
+    store = SqliteStore(path)  # opening prunes
+    rows = lambda table: sorted(r[0] for r in store._db.execute(f"SELECT * FROM {table}"))  # noqa: E731
+    assert rows("languages") == ["recent"]
+    assert rows("buckets") == ["active"]
+    assert rows("buttons") == [fresh]
+    store.prune(now + 400 * day)  # a year later with no traffic: nothing of these users is left
+    assert rows("languages") == rows("buckets") == rows("buttons") == []
+    asyncio.run(store.aclose())
 
 
 def test_the_redis_flood_count_is_atomic_across_replicas() -> None:
