@@ -2,13 +2,15 @@
 
 The form asks region, rural, fibre, mobile and an optional BIN. Typed answers are read here, not
 only by the intent classifier: a region name in any language or with a typo, "жоқ"/"нет"/"no",
-a BIN with spaces. A message that answers nothing and reads like something else (a knowledge
-question, "stop", "change language") is left unextracted, so the form yields to the rules that
-handle it and then asks its question again. The verdict comes from ``knowledge/eligibility.yml``.
+a BIN with spaces. A message that answers nothing and reads like something else (a question
+the knowledge base can answer, "stop", "change language") is left unextracted, so the form
+yields to the rules that handle it and then asks its question again. The verdict comes from
+``knowledge/eligibility.yml``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import abstractmethod
 from typing import Any
@@ -25,6 +27,8 @@ from knowledge.eligibility import Rule, SchoolAnswers
 from knowledge.identifiers import BinProblem, bin_problem, normalise_bin
 from knowledge.text import clean_query, fold, has_words
 
+log = logging.getLogger(__name__)
+
 FORM = "school_form"
 YES_NO_SLOTS = {"school_rural": "rural", "school_fibre": "fibre", "school_mobile": "mobile"}
 SLOTS = ("school_region", *YES_NO_SLOTS, "school_bin")
@@ -38,7 +42,11 @@ DETOURS = frozenset(
     }
 )  # fmt: skip
 SKIP = ("skip", "пропус", "откиз")  # "skip", "пропустить", "өткізіп жіберу" (folded)
-SHORT_ANSWER_WORDS = 3  # an unclassified message this short is taken as an (unclear) answer
+# Intents the model gives to questions, to anything off-topic and to what it cannot read: at a
+# form question such a message may just as well be an answer it has never seen ("Шиелі", a
+# misspelt region), so the knowledge base, not the intent model, decides (_is_detour).
+QUESTION_INTENTS = frozenset({"ask_question", "out_of_scope", "nlu_fallback"})
+SHORT_ANSWER_WORDS = 3  # a question-like message this short may be an (unclear) answer
 ANSWER_CHARS = 200  # a form answer is a place name, yes/no or a number; no need to read more
 ECHO_CHARS = 60  # how much of an unrecognised answer is quoted back
 
@@ -150,16 +158,6 @@ def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def _is_detour(tracker: Tracker) -> bool:
-    """The message is something else (a question, "stop"…), not an answer. Never for a message
-    without words: its intent is the model's noise, and the form answers it itself."""
-    intent = _intent(tracker)
-    text = str(tracker.latest_message.get("text") or "")
-    if not has_words(text):
-        return False
-    return intent in DETOURS or (intent == "nlu_fallback" and len(_words(text)) > SHORT_ANSWER_WORDS)
-
-
 class ValidateSchoolForm(FormValidationAction):
     """Reads the typed or clicked answer to the question the form just asked."""
 
@@ -172,6 +170,27 @@ class ValidateSchoolForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_school_form"
+
+    def _is_detour(self, tracker: Tracker) -> bool:
+        """The message is something else (a question, "stop"…), not an answer, so the form
+        steps aside. Never for a message without words: its intent is the model's noise, and the
+        form answers it itself. A short message without "?" that the intent model reads as a
+        question or off-topic is a detour only if the knowledge base can answer it: otherwise
+        an unknown place name got "I have no answer to that question" or the right "I could
+        not find that region", depending on how the model happened to train."""
+        intent = _intent(tracker)
+        text = clean_query(str(tracker.latest_message.get("text") or ""), ANSWER_CHARS)
+        if not has_words(text) or (intent not in DETOURS and intent not in QUESTION_INTENTS):
+            return False
+        words = [word for word in _words(text) if len(word) > 1]  # not the "b" of a typed "<b>"
+        if intent not in QUESTION_INTENTS or "?" in text or len(words) > SHORT_ANSWER_WORDS:
+            return True
+        try:
+            lang = reply_texts(tracker, self.shared).lang
+            return self.shared.knowledge.decide(text, lang).kind != "unknown"
+        except Exception:  # action_answer then says politely that answers are unavailable
+            log.exception("deciding whether %r answers the form failed", text[:100])
+            return True
 
     def _asked(self, tracker: Tracker, slot: str) -> str | None:
         """The message text if it answers ``slot`` (the one the form asked for), else None;
@@ -187,7 +206,7 @@ class ValidateSchoolForm(FormValidationAction):
         text = self._asked(tracker, "school_region")
         if text is None or text.startswith("/"):
             return {}
-        if self.shared.regions.resolve(text) is not None or not _is_detour(tracker):
+        if self.shared.regions.resolve(text) is not None or not self._is_detour(tracker):
             return {"school_region": text}
         return {}
 
@@ -214,7 +233,7 @@ class ValidateSchoolForm(FormValidationAction):
         answer = yes_no(text, _intent(tracker))
         if answer is not None:
             return {slot: answer}
-        return {} if _is_detour(tracker) or text.startswith("/") else {slot: text}
+        return {} if self._is_detour(tracker) or text.startswith("/") else {slot: text}
 
     async def extract_school_rural(self, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         return await self._extract_yes_no("school_rural", tracker)
@@ -253,7 +272,7 @@ class ValidateSchoolForm(FormValidationAction):
         words = _words(text)
         if (words and words[0].startswith(SKIP)) or yes_no(text, _intent(tracker)) in ("no", "unknown"):
             return {"school_bin": SKIPPED}
-        return {} if _is_detour(tracker) or text.startswith("/") else {"school_bin": text}
+        return {} if self._is_detour(tracker) or text.startswith("/") else {"school_bin": text}
 
     def validate_school_bin(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -220,6 +220,54 @@ def test_form_steps_aside_for_a_knowledge_question(shared: Services) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "intent", "slot", "taken"),
+    [
+        # Place names and markup the intent model happened to read as questions or off-topic:
+        # the knowledge base has no answer for them, so they are (unrecognised) answers.
+        ("Шиелі ауданы", "out_of_scope", "school_region", True),
+        ("Мордор <b>x</b>", "ask_question", "school_region", True),
+        ("Мордор", "nlu_fallback", "school_region", True),
+        ("погода", "out_of_scope", "school_fibre", True),
+        ("Нарния", "affirm", "school_region", True),  # not a detour intent at all
+        # Questions: a question mark, more than a few words, or words the knowledge base answers.
+        ("Мордор?", "ask_question", "school_region", False),
+        ("а сколько стоит старлинк в месяц", "ask_question", "school_region", False),
+        ("Starlink заңды ма", "ask_question", "school_region", False),
+        ("Starlink законен", "out_of_scope", "school_rural", False),
+        ("почему не продают", "nlu_fallback", "school_region", False),  # "which one did you mean?"
+        # Commands are detours however short.
+        ("стоп", "stop", "school_region", False),
+        ("орысша", "change_language", "school_mobile", False),
+    ],
+)
+def test_a_short_message_the_knowledge_base_cannot_answer_is_an_answer_to_the_form(
+    shared: Services, typed: str, intent: str, slot: str, taken: bool
+) -> None:
+    """Before: whether "Мордор <b>x</b>" at the region question got "I could not find that
+    region" or "I have no reliable answer to that question" depended on how DIET trained."""
+    form = ValidateSchoolForm(shared)
+    t = tracker(typed, intent, slots={"requested_slot": slot}, active_loop="school_form")
+    extract = getattr(form, f"extract_{slot}")
+    assert asyncio.run(extract(CollectingDispatcher(), t, {})) == ({slot: typed} if taken else {})
+
+
+def test_the_form_steps_aside_when_the_knowledge_base_fails(
+    shared: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """action_answer then tells the user answers are unavailable; the form does not crash."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(shared.knowledge, "decide", broken)
+    form = ValidateSchoolForm(shared)
+    t = tracker(
+        "Мордор", "out_of_scope", slots={"requested_slot": "school_region"}, active_loop="school_form"
+    )
+    assert asyncio.run(form.extract_school_region(CollectingDispatcher(), t, {})) == {}
+
+
+@pytest.mark.parametrize(
     ("typed", "expected", "message"),
     [
         ("123456789012", None, "контрольная"),

@@ -134,9 +134,10 @@ def test_bodies_our_code_never_sees(stack: RunningStack) -> None:
 
 
 def test_markup_comes_back_as_plain_text_that_the_bot_escapes(stack: RunningStack) -> None:
-    """Typed markup is quoted back verbatim (the exact echo is pinned in tests/test_bad_input.py;
-    here the intent model, not our code, decides whether "<b>" reads as an answer), and every
-    reply survives the bot's escaping unchanged; the form still asks its question."""
+    """Typed markup is quoted back verbatim (the exact echo is pinned in tests/test_bad_input.py),
+    and every reply survives the bot's escaping unchanged; the form still asks its question.
+    Before: a CI run's model read "Мордор <b>x</b>" as a question and it got "I have no reliable
+    answer"; now only the knowledge base can make a short message a question (actions/school.py)."""
     chat = Chat("bad-markup", "ru")
     region_question = Texts("ru")(ASKS["school_region"].text)
     assert chat.texts("проверить школу") == [region_question]
@@ -149,7 +150,7 @@ def test_markup_comes_back_as_plain_text_that_the_bot_escapes(stack: RunningStac
             chunks = split_text(reply)
             assert "<" not in "".join(chunks)
             assert html.unescape("".join(chunks)) == reply.strip()
-    assert "Мордор <b>x</b>" in chat.text("Мордор <b>x</b>")  # the common case: quoted back
+    assert "Мордор <b>x</b>" in chat.text("Мордор <b>x</b>")
 
 
 def test_a_half_filled_school_form_survives_every_bad_answer(stack: RunningStack) -> None:
