@@ -15,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 
 from bot.rasa import RasaClient
 from bot.relay import Outgoing, Relay, Who
@@ -26,7 +30,7 @@ from bot.store import open_store
 from bot.texts import UNAVAILABLE, BotTexts
 from knowledge.settings import PROJECT_DIR, Settings
 from knowledge.text import KAZAKH_LETTERS
-from tests.integration.cluster import Cluster
+from tests.integration.cluster import REDIS_PORT, Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -41,13 +45,13 @@ REGION, RURAL, FIBRE, MOBILE, BIN = (
 UNAVAILABLE_RU = BotTexts("ru")(UNAVAILABLE)
 
 
-def relay_turn(cluster: Cluster, replica: int, who: Who, text: str) -> list[Outgoing]:
+def relay_turn(cluster: Cluster, replica: int, who: Who, text: str, timeout: float = 20.0) -> list[Outgoing]:
     """One message through the bot's relay to one replica, as a bot replica would send it."""
     settings = dataclasses.replace(
         Settings.from_env({}),
         bot_store=cluster.bot_store,
         flood_burst=1_000,  # the tests type faster than any user
-        rasa_timeout=20.0,
+        rasa_timeout=timeout,
         default_language="ru",
     )
 
@@ -133,6 +137,46 @@ def test_a_rasa_replica_dying_mid_form_leaves_the_conversation_to_the_other(
     assert MOBILE in said(relay_turn(full_cluster, 1, who, "нет"))
     assert BIN in said(relay_turn(full_cluster, 1, who, "нет"))
     assert "не входит в группу" in said(relay_turn(full_cluster, 1, who, "000000000000"))
+
+
+def test_a_rasa_replica_dying_while_it_holds_the_conversation_lock(full_cluster: Cluster) -> None:
+    """The replica dies mid-message, holding the conversation's ticket in Redis. Until Rasa's
+    lock lifetime (TICKET_LOCK_LIFETIME, 60 s by default) expires that ticket, the other
+    replica waits, and the bot tells the user, after its own timeout, that it is temporarily
+    unavailable and to try again in a minute. What the user sent in that minute is not acted on
+    later behind their back (Rasa drops a request whose client has gone), so their retry is
+    read as the answer to the question they can see, and the form state is intact."""
+    who = Who(chat_id=303, user_id=303, language_code="ru")
+    assert REGION in said(relay_turn(full_cluster, 0, who, SCHOOL_CHECK))
+    assert RURAL in said(relay_turn(full_cluster, 0, who, "туркестанская обл"))
+    locks = redis.Redis(port=REDIS_PORT, password=full_cluster.redis_password, socket_timeout=5)
+    assert not locks.keys("aqparat:lock:*")  # nothing in flight
+
+    # Freeze the action server so that replica 0 is caught inside the message, lock held.
+    os.killpg(full_cluster.actions.process.pid, signal.SIGSTOP)  # type: ignore[union-attr]
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(relay_turn, full_cluster, 0, who, "нет")
+            deadline = time.monotonic() + 30
+            while not locks.keys("aqparat:lock:*"):
+                assert time.monotonic() < deadline, "replica 0 never took the conversation's lock"
+                time.sleep(0.2)
+            full_cluster.kill(full_cluster.replicas[0])
+            assert said(in_flight.result(timeout=60)) == UNAVAILABLE_RU
+    finally:
+        os.killpg(full_cluster.actions.process.pid, signal.SIGCONT)  # type: ignore[union-attr]
+
+    # The bot's production timeout (8 s) runs out while replica 1 waits for the dead ticket.
+    killed_at = time.monotonic()
+    production_timeout = Settings.from_env({}).rasa_timeout
+    retries = 0
+    while (reply := said(relay_turn(full_cluster, 1, who, "нет", production_timeout))) == UNAVAILABLE_RU:
+        retries += 1
+        assert time.monotonic() - killed_at < 90, "the conversation stayed locked past the lifetime"
+    assert retries >= 1  # the dead replica's ticket did hold the conversation
+    # One "нет" answered the rural question, not one per attempt: the form asks about fibre.
+    assert FIBRE in reply, reply
+    assert MOBILE in said(relay_turn(full_cluster, 1, who, "нет"))
 
 
 def test_the_language_choice_survives_restarting_every_process(full_cluster: Cluster) -> None:
