@@ -9,6 +9,7 @@ process, and loads the knowledge index before the first request rather than duri
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 
 from rasa_sdk.endpoint import create_app
@@ -18,6 +19,7 @@ from sanic import Request, Sanic, response
 from actions.admin import add_admin_routes
 from actions.nlg import render
 from actions.services import services
+from knowledge.service import KnowledgeService
 
 log = logging.getLogger("actions.server")
 
@@ -35,12 +37,25 @@ def build_app() -> Sanic:
     add_admin_routes(app, services)
 
     @app.before_server_start
-    async def warm_up(_app: Sanic) -> None:
+    async def warm_up(app: Sanic) -> None:
         shared = services()
         shared.knowledge.retriever  # noqa: B018 - load the index and model before serving
         log.info("knowledge index loaded from %s", shared.settings.index_dir)
+        if shared.settings.index_follow_seconds > 0:
+            app.add_task(follow_published(shared.knowledge, shared.settings.index_follow_seconds))
 
     return app
+
+
+async def follow_published(knowledge: KnowledgeService, every: float) -> None:
+    """Swap in builds other replicas publish (knowledge/service.py), for as long as we serve.
+    Off the event loop: loading a build reads files and can take a second."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(knowledge.follow_published)
+        except Exception:  # a bad moment on a shared disk must not end the loop
+            log.exception("looking for a published index failed")
 
 
 def main(argv: list[str] | None = None) -> None:

