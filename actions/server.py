@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
+from pathlib import Path
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -19,9 +21,12 @@ from sanic import Request, Sanic, response
 from actions.admin import add_admin_routes
 from actions.nlg import render
 from actions.services import services
+from knowledge.logs import prune_logs
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger("actions.server")
+
+DAY_SECONDS = 86_400.0
 
 
 def build_app() -> Sanic:
@@ -43,8 +48,24 @@ def build_app() -> Sanic:
         log.info("knowledge index loaded from %s", shared.settings.index_dir)
         if shared.settings.index_follow_seconds > 0:
             app.add_task(follow_published(shared.knowledge, shared.settings.index_follow_seconds))
+        if shared.settings.retention_days > 0:
+            app.add_task(prune_logs_daily(shared.settings.log_dir, shared.settings.retention_days))
 
     return app
+
+
+async def prune_logs_daily(log_dir: Path, days: int, every: float = DAY_SECONDS) -> None:
+    """Retention for the conversation logs this server writes: lines older than ``days`` days
+    go, now and every day (stack/retention.py prunes the tracker store). Replicas sharing the
+    files may all do it: the rewrite happens under the writers' lock and is idempotent."""
+    while True:
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        try:
+            dropped = await asyncio.to_thread(prune_logs, log_dir, cutoff)
+            log.info("retention (%d days): dropped log lines %s", days, dropped)
+        except Exception:  # a full disk today must not end retention for good
+            log.exception("pruning the conversation logs failed; trying again in %.0f s", every)
+        await asyncio.sleep(every)
 
 
 async def follow_published(knowledge: KnowledgeService, every: float) -> None:

@@ -18,6 +18,9 @@ WORKDIR /app
 COPY --chown=1001:0 config.yml domain.yml credentials.yml ./
 COPY --chown=1001:0 deploy/endpoints.yml ./endpoints.yml
 COPY --chown=1001:0 models/aqparat.tar.gz ./models/aqparat.tar.gz
+# Retention for the tracker store (the compose `retention` service): it needs Rasa's own reading
+# of endpoints.yml, SQLAlchemy and psycopg2, all of which this image has.
+COPY --chown=1001:0 stack/tracker_retention.py ./tracker_retention.py
 
 # No telemetry; quiet TensorFlow and SQLAlchemy. LOG_LEVEL_LIBRARIES stays at ERROR: below
 # WARNING, Sanic's access log would print request URLs, and Rasa's API takes its token in the URL.

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 UNANSWERED_FILE = "unanswered.jsonl"
 FEEDBACK_FILE = "feedback.jsonl"
 QUESTIONS_FILE = "questions.jsonl"
+LOG_FILES = (UNANSWERED_FILE, FEEDBACK_FILE, QUESTIONS_FILE)
 SALT_FILE = "salt"
 MAX_TEXT_CHARS = 1_000
 MAX_FIELD_CHARS = 100  # language, reason, fact id: short by nature; capped so a bug cannot bloat the log
@@ -347,3 +348,53 @@ def _optional_str(value: object) -> str | None:
 
 def _cap(text: str, limit: int) -> str:
     return str(text)[:limit]
+
+
+def _line_time(line: bytes) -> dt.datetime | None:
+    try:
+        record = json.loads(line)
+        moment = dt.datetime.fromisoformat(record["time"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def prune_log(path: Path, before: dt.datetime) -> int:
+    """Drop the lines of one JSON-lines log written before ``before``; returns how many.
+
+    A line goes when it is provably old: its own ``time``, or, for a damaged line (a crashed
+    writer's half line has no readable time), the time of the next readable line, since it was
+    written before that one. The file is rewritten in place under the same exclusive ``flock``
+    the writers take: each writer opens the file per line and waits for the lock, then appends
+    after our rewrite. (Writing a new file and renaming it over the old one would lose the line
+    of a writer already waiting on the old file's lock.)
+    """
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return 0
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, size, 0)
+        lines = [line for line in data.split(b"\n") if line.strip()]
+        kept: list[bytes] = []
+        newer: dt.datetime | None = None  # time of the nearest readable line after this one
+        for line in reversed(lines):
+            newer = _line_time(line) or newer
+            if newer is None or newer >= before:
+                kept.append(line)
+        dropped = len(lines) - len(kept)
+        if dropped:
+            text = b"".join(line + b"\n" for line in reversed(kept))
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        return dropped
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def prune_logs(directory: Path, before: dt.datetime) -> dict[str, int]:
+    """Every conversation log in ``directory``: lines dropped per file that exists."""
+    return {name: prune_log(directory / name, before) for name in LOG_FILES if (directory / name).exists()}

@@ -8,15 +8,16 @@ Two places hold what users wrote:
 - **The conversation logs** (``knowledge/logs.py``: unanswered questions, feedback, question
   outcomes). Each line carries its own time; lines older than the cutoff are dropped.
 
-``python -m stack prune`` runs both once (for cron, or a maintainer). ``make serve``/``make run``
-run a round at start and then daily, in a thread of the supervisor, when retention is on; a
-failed round is logged and retried next day: a database down for a minute must not stop the stack.
+``python -m stack prune`` runs both once (for cron, or a maintainer). When retention is on,
+``make serve``/``make run`` prune the tracker store at start and then daily, in a thread of the
+supervisor, and the action server prunes its own logs the same way (so it does in containers,
+where the ``retention`` service runs ``tracker_retention.py`` in the Rasa image). A failed round
+is logged and retried next day: a database down for a minute must not stop the stack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, UNANSWERED_FILE
+from knowledge.logs import prune_logs
 from knowledge.settings import PROJECT_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 DAY_SECONDS = 86_400
 RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
 TRACKER_SCRIPT = Path(__file__).with_name("tracker_retention.py")
-LOG_FILES = (UNANSWERED_FILE, FEEDBACK_FILE, QUESTIONS_FILE)
 TRACKER_TIMEOUT_SECONDS = 600.0
 
 
@@ -46,14 +46,14 @@ class Pruned:
     conversations: int = 0
     events: int = 0
     store: str = ""
-    log_lines: dict[str, int] = field(default_factory=dict)
+    log_lines: dict[str, int] | None = field(default_factory=dict)  # None: logs not pruned
 
     def summary(self) -> str:
-        lines = ", ".join(f"{name}: {count}" for name, count in self.log_lines.items())
+        lines = ", ".join(f"{name}: {count}" for name, count in (self.log_lines or {}).items())
+        logs = "" if self.log_lines is None else f" and old log lines ({lines or 'no log files'})"
         return (
             f"before {self.cutoff.isoformat(timespec='seconds')}: deleted {self.conversations} "
-            f"conversation(s) ({self.events} events, {self.store or 'no'} tracker store) "
-            f"and old log lines ({lines or 'no log files'})"
+            f"conversation(s) ({self.events} events, {self.store or 'no'} tracker store){logs}"
         )
 
 
@@ -84,61 +84,14 @@ def prune_tracker(endpoints: Path, before: float, env: Mapping[str, str]) -> dic
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _line_time(line: bytes) -> dt.datetime | None:
-    try:
-        record = json.loads(line)
-        moment = dt.datetime.fromisoformat(record["time"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def prune_log(path: Path, before: dt.datetime) -> int:
-    """Drop the lines of one JSON-lines log written before ``before``; returns how many.
-
-    A line goes when it is provably old: its own ``time``, or, for a damaged line (a crashed
-    writer's half line has no readable time), the time of the next readable line, since it was
-    written before that one. The file is rewritten in place under the same exclusive ``flock``
-    the writers take: each writer opens the file per line and waits for the lock, then appends
-    after our rewrite. (Writing a new file and renaming it over the old one would lose the line
-    of a writer already waiting on the old file's lock.)
-    """
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return 0
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        size = os.fstat(fd).st_size
-        data = os.pread(fd, size, 0)
-        lines = [line for line in data.split(b"\n") if line.strip()]
-        kept: list[bytes] = []
-        newer: dt.datetime | None = None  # time of the nearest readable line after this one
-        for line in reversed(lines):
-            newer = _line_time(line) or newer
-            if newer is None or newer >= before:
-                kept.append(line)
-        dropped = len(lines) - len(kept)
-        if dropped:
-            text = b"".join(line + b"\n" for line in reversed(kept))
-            os.pwrite(fd, text, 0)
-            os.ftruncate(fd, len(text))
-            os.fsync(fd)
-        return dropped
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def prune_logs(directory: Path, before: dt.datetime) -> dict[str, int]:
-    """Every conversation log in ``directory``: lines dropped per file that exists."""
-    return {name: prune_log(directory / name, before) for name in LOG_FILES if (directory / name).exists()}
-
-
-def prune(settings: Settings, days: int, env: Mapping[str, str], now: float | None = None) -> Pruned:
-    """One round: the tracker store of ``settings.endpoints`` and the logs in ``settings.log_dir``."""
+def prune(
+    settings: Settings, days: int, env: Mapping[str, str], now: float | None = None, *, logs: bool = True
+) -> Pruned:
+    """One round: the tracker store of ``settings.endpoints`` and, with ``logs``, the logs in
+    ``settings.log_dir``."""
     before = cutoff_for(days, now)
     cutoff = dt.datetime.fromtimestamp(before, dt.UTC)
-    lines = prune_logs(settings.log_dir, cutoff)
+    lines = prune_logs(settings.log_dir, cutoff) if logs else None
     tracker = prune_tracker(settings.endpoints.resolve(), before, env)
     return Pruned(
         cutoff=cutoff,
@@ -150,10 +103,11 @@ def prune(settings: Settings, days: int, env: Mapping[str, str], now: float | No
 
 
 def prune_forever(settings: Settings, days: int, env: Mapping[str, str], every: float) -> None:
-    """A round now and one every ``every`` seconds, until the process is stopped."""
+    """A round of the tracker store now and one every ``every`` seconds, until the process is
+    stopped. The logs are the action server's to prune (actions/server.py), also in containers."""
     while True:
         try:
-            log.info("retention (%d days): %s", days, prune(settings, days, env).summary())
+            log.info("retention (%d days): %s", days, prune(settings, days, env, logs=False).summary())
         except Exception:  # any failure (database down, disk full): log it, try again next round
             log.exception("retention round failed; trying again in %.0f s", every)
         time.sleep(every)

@@ -1,7 +1,8 @@
 """Delete whole conversations from Rasa's SQL tracker store when their last event is too old.
 
 Run by Rasa's Python (``.venv-rasa/bin/python stack/tracker_retention.py ENDPOINTS --before T``;
-``python -m stack prune`` does it), never by the app's: SQLAlchemy and the database drivers
+``python -m stack prune`` does it; in containers the ``retention`` service runs it in the Rasa
+image with ``--days N --every 86400``), never by the app's: SQLAlchemy and the database drivers
 (psycopg2 for PostgreSQL) are Rasa's dependencies, not ours, and reading the endpoints file with
 Rasa's own functions (``${VAR}`` substitution, ``SQLTrackerStore.get_db_url``, the PostgreSQL
 pool and schema variables) guarantees that the database pruned is the one Rasa writes. So this
@@ -21,6 +22,8 @@ import argparse
 import json
 import os
 import sys
+import time
+from pathlib import Path
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
@@ -29,6 +32,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.utils.endpoints import read_endpoint_config
 
 TABLE = "events"  # SQLTrackerStore.SQLEvent.__tablename__
+DAY_SECONDS = 86_400
 
 
 def engine_for(endpoints: str) -> sa.engine.Engine:
@@ -66,17 +70,49 @@ def prune(engine: sa.engine.Engine, before: float) -> dict[str, object]:
     return {"conversations": int(conversations or 0), "events": int(deleted), "store": engine.dialect.name}
 
 
+def prune_days(engine: sa.engine.Engine, days: int, now: float | None = None) -> dict[str, object]:
+    """``prune`` with the cutoff ``days`` days before now; 0 days keeps everything."""
+    if days <= 0:
+        return {"conversations": 0, "events": 0, "store": engine.dialect.name, "retention": "off"}
+    return prune(engine, (time.time() if now is None else now) - days * DAY_SECONDS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("endpoints", help="Rasa's endpoints file (the one Rasa runs with)")
-    parser.add_argument("--before", type=float, required=True, help="cutoff, Unix seconds")
+    cutoff = parser.add_mutually_exclusive_group(required=True)
+    cutoff.add_argument("--before", type=float, help="cutoff, Unix seconds")
+    cutoff.add_argument("--days", type=int, help="cutoff, days before each round; 0 keeps everything")
+    parser.add_argument(
+        "--every", type=float, default=0, help="seconds between rounds, forever (with --days); 0: one round"
+    )
+    parser.add_argument("--heartbeat", help="a file touched after every successful round (health checks)")
     args = parser.parse_args(argv)
-    engine = engine_for(args.endpoints)
-    try:
-        print(json.dumps(prune(engine, args.before)))
-    finally:
-        engine.dispose()
-    return 0
+    if args.every > 0 and args.days is None:
+        parser.error("--every needs --days: a fixed --before would delete the same nothing every day")
+    while True:
+        try:
+            engine = engine_for(args.endpoints)
+            try:
+                pruned = prune(engine, args.before) if args.days is None else prune_days(engine, args.days)
+            finally:
+                engine.dispose()
+            print(json.dumps(pruned), flush=True)
+            if args.heartbeat:
+                Path(args.heartbeat).touch()
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            if args.every <= 0:
+                raise
+            # A database down for a minute must not end the loop: the next round tries again,
+            # and a heartbeat older than two rounds makes the container unhealthy.
+            print(
+                f"retention round failed, trying again in {args.every:.0f} s: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if args.every <= 0:
+            return 0
+        time.sleep(args.every)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ RASA_DOCKERFILE = DEPLOY / "rasa.Dockerfile"
 APP_DOCKERFILE = DEPLOY / "app.Dockerfile"
 RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
 
-INTERNAL_SERVICES = ("postgres", "redis", "actions", "rasa")  # nothing of theirs leaves the host
+INTERNAL_SERVICES = ("postgres", "redis", "actions", "rasa", "retention")  # nothing of theirs leaves the host
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|SALT")
 TELEGRAM_TOKEN_SHAPE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt}, $NAME, $$
@@ -248,7 +248,7 @@ def test_a_missing_secret_stops_compose() -> None:
 
 def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies() -> None:
     services = compose()["services"]
-    assert set(services) == {"postgres", "redis", "actions", "rasa", "lb", "bot"}
+    assert set(services) == {"postgres", "redis", "actions", "rasa", "retention", "lb", "bot"}
     for name, spec in services.items():
         test = spec.get("healthcheck", {}).get("test")
         assert test, f"{name} has no health check"
@@ -306,6 +306,30 @@ def test_the_load_balancer_finds_every_replica_through_dockers_dns() -> None:
     # Logged at "notice": servers going up and down, never a request line.
     assert "log stdout format raw local0 notice" in config
     assert "option httplog" not in config
+
+
+def test_retention_runs_in_the_containers_too() -> None:
+    """No supervisor runs in compose: the `retention` service prunes conversations with the Rasa
+    image's Python and endpoints, and the action server prunes its logs, both from one setting."""
+    retention, rasa = service("retention"), service("rasa")
+    assert retention["image"] == rasa["image"]
+    assert "build" not in retention, "one image: the one built for rasa"
+    entrypoint = retention["entrypoint"]
+    assert entrypoint[:3] == ["python", "/app/tracker_retention.py", "/app/endpoints.yml"]
+    copied = [args for keyword, args in dockerfile(RASA_DOCKERFILE) if keyword == "COPY"]
+    assert "--chown=1001:0 stack/tracker_retention.py ./tracker_retention.py" in copied
+    days = raw_compose()["services"]["retention"]["entrypoint"]
+    assert days[days.index("--days") + 1] == "${AQPARAT_RETENTION_DAYS:-0}"
+    assert raw_compose()["services"]["actions"]["environment"]["AQPARAT_RETENTION_DAYS"] == (
+        "${AQPARAT_RETENTION_DAYS:-0}"
+    )
+    assert example_env()["AQPARAT_RETENTION_DAYS"] == "0"
+    # Every ${VAR} of the endpoints file is set, as for Rasa itself.
+    assert variables(yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))) <= set(environment(retention))
+    # Healthy while the heartbeat the loop touches is fresh.
+    heartbeat = entrypoint[entrypoint.index("--heartbeat") + 1]
+    assert heartbeat in retention["healthcheck"]["test"][-1]
+    assert entrypoint[entrypoint.index("--every") + 1] == "86400"
 
 
 def test_no_secret_is_written_into_the_compose_file() -> None:

@@ -8,6 +8,7 @@ prune`` takes, and read back with the standard library. PostgreSQL is covered by
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -20,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog
+from actions.server import prune_logs_daily
+from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_log, prune_logs
 from knowledge.settings import PROJECT_DIR, Settings
 from stack.__main__ import rasa_env
-from stack.retention import DAY_SECONDS, RASA_PYTHON, cutoff_for, prune, prune_log, prune_logs
+from stack.retention import DAY_SECONDS, RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
 
 NOW = time.time()
 CUTOFF = dt.datetime.fromtimestamp(NOW - 30 * DAY_SECONDS, dt.UTC)
@@ -152,3 +154,42 @@ def test_the_prune_command_follows_the_setting(tracker_settings: Settings) -> No
     # --days overrides the setting for one run; "returning" last spoke 12 h ago, "new" just now.
     assert "deleted 0 conversation(s)" in run("--days", "1", AQPARAT_RETENTION_DAYS="0")
     assert event_counts(tracker_settings.tracker_db) == {"returning": 4, "new": 4}
+
+
+def test_the_containers_retention_round_deletes_by_days_and_leaves_a_heartbeat(
+    tracker_settings: Settings, tmp_path: Path
+) -> None:
+    """What the compose `retention` service runs in the Rasa image, one round of it (its
+    ``--every`` loop sleeps between the same rounds); 0 days deletes nothing and is still healthy."""
+    heartbeat = tmp_path / "retention-round"
+    env = {**os.environ, **rasa_env(tracker_settings)}
+
+    def round_of(days: str) -> dict[str, object]:
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-W", "ignore", str(TRACKER_SCRIPT), str(tracker_settings.endpoints),
+             "--days", days, "--heartbeat", str(heartbeat)],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert round_of("0")["conversations"] == 0
+    assert heartbeat.exists()
+    assert event_counts(tracker_settings.tracker_db) == {"old": 4, "returning": 4, "new": 4}
+    heartbeat.unlink()
+    assert round_of("30")["conversations"] == 1
+    assert heartbeat.exists()
+    assert event_counts(tracker_settings.tracker_db) == {"returning": 4, "new": 4}
+
+
+def test_the_action_server_prunes_its_logs_daily(tmp_path: Path) -> None:
+    """In containers no supervisor runs: the action server keeps its own logs to the setting."""
+    (tmp_path / QUESTIONS_FILE).write_text(f"{line(40)}\n{line(1)}\n", encoding="utf-8")
+
+    async def one_round() -> None:
+        task = asyncio.create_task(prune_logs_daily(tmp_path, 30, every=3600))
+        while len((tmp_path / QUESTIONS_FILE).read_text(encoding="utf-8").splitlines()) > 1:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(asyncio.wait_for(one_round(), 10))
+    assert (tmp_path / QUESTIONS_FILE).read_text(encoding="utf-8") == f"{line(1)}\n"
