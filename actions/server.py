@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from rasa_sdk.endpoint import create_app
@@ -54,29 +55,36 @@ def build_app() -> Sanic:
     return app
 
 
+async def repeat(job: Callable[[], object], every: float, what: str, *, first_now: bool) -> None:
+    """Run the blocking ``job`` off the event loop every ``every`` seconds for as long as we
+    serve. A failed run (a full disk, a bad moment on a shared disk) is logged and tried again
+    next time: it must not end the loop for good."""
+    if not first_now:
+        await asyncio.sleep(every)
+    while True:
+        try:
+            await asyncio.to_thread(job)
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", what, every)
+        await asyncio.sleep(every)
+
+
 async def prune_logs_daily(log_dir: Path, days: int, every: float = DAY_SECONDS) -> None:
     """Retention for the conversation logs this server writes: lines older than ``days`` days
     go, now and every day (stack/retention.py prunes the tracker store). Replicas sharing the
     files may all do it: the rewrite happens under the writers' lock and is idempotent."""
-    while True:
+
+    def prune_once() -> None:
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-        try:
-            dropped = await asyncio.to_thread(prune_logs, log_dir, cutoff)
-            log.info("retention (%d days): dropped log lines %s", days, dropped)
-        except Exception:  # a full disk today must not end retention for good
-            log.exception("pruning the conversation logs failed; trying again in %.0f s", every)
-        await asyncio.sleep(every)
+        log.info("retention (%d days): dropped log lines %s", days, prune_logs(log_dir, cutoff))
+
+    await repeat(prune_once, every, "pruning the conversation logs", first_now=True)
 
 
 async def follow_published(knowledge: KnowledgeService, every: float) -> None:
-    """Swap in builds other replicas publish (knowledge/service.py), for as long as we serve.
-    Off the event loop: loading a build reads files and can take a second."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(knowledge.follow_published)
-        except Exception:  # a bad moment on a shared disk must not end the loop
-            log.exception("looking for a published index failed")
+    """Swap in builds other replicas publish (knowledge/service.py); loading one reads files and
+    can take a second, hence off the event loop."""
+    await repeat(knowledge.follow_published, every, "looking for a published index", first_now=False)
 
 
 def main(argv: list[str] | None = None) -> None:
