@@ -171,15 +171,15 @@ class ValidateSchoolForm(FormValidationAction):
     def name(self) -> str:
         return "validate_school_form"
 
-    def _is_detour(self, tracker: Tracker) -> bool:
+    def _is_detour(self, tracker: Tracker, text: str) -> bool:
         """The message is something else (a question, "stop"…), not an answer, so the form
         steps aside. Never for a message without words: its intent is the model's noise, and the
         form answers it itself. A short message without "?" that the intent model reads as a
         question or off-topic is a detour only if the knowledge base can answer it: otherwise
         an unknown place name got "I have no answer to that question" or the right "I could
-        not find that region", depending on how the model happened to train."""
+        not find that region", depending on how the model happened to train. ``text`` is the
+        message as ``_asked`` cleaned it."""
         intent = _intent(tracker)
-        text = clean_query(str(tracker.latest_message.get("text") or ""), ANSWER_CHARS)
         if not has_words(text) or (intent not in DETOURS and intent not in QUESTION_INTENTS):
             return False
         words = [word for word in _words(text) if len(word) > 1]  # not the "b" of a typed "<b>"
@@ -206,7 +206,7 @@ class ValidateSchoolForm(FormValidationAction):
         text = self._asked(tracker, "school_region")
         if text is None or text.startswith("/"):
             return {}
-        if self.shared.regions.resolve(text) is not None or not self._is_detour(tracker):
+        if self.shared.regions.resolve(text) is not None or not self._is_detour(tracker, text):
             return {"school_region": text}
         return {}
 
@@ -233,7 +233,7 @@ class ValidateSchoolForm(FormValidationAction):
         answer = yes_no(text, _intent(tracker))
         if answer is not None:
             return {slot: answer}
-        return {} if self._is_detour(tracker) or text.startswith("/") else {slot: text}
+        return {} if self._is_detour(tracker, text) or text.startswith("/") else {slot: text}
 
     async def extract_school_rural(self, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         return await self._extract_yes_no("school_rural", tracker)
@@ -272,7 +272,7 @@ class ValidateSchoolForm(FormValidationAction):
         words = _words(text)
         if (words and words[0].startswith(SKIP)) or yes_no(text, _intent(tracker)) in ("no", "unknown"):
             return {"school_bin": SKIPPED}
-        return {} if self._is_detour(tracker) or text.startswith("/") else {"school_bin": text}
+        return {} if self._is_detour(tracker, text) or text.startswith("/") else {"school_bin": text}
 
     def validate_school_bin(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
