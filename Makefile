@@ -73,7 +73,7 @@ validate: venv ## validate the fact files
 index: venv ## build the retrieval index if the facts or the model changed
 	$(PY) -m knowledge build
 
-eval: index ## retrieval quality on tests/data/questions.yml
+eval: index ## retrieval quality on tests/data (the 2023 set and the current-facts set)
 	$(PY) -m knowledge eval --show-misses
 
 stats: venv ## facts per topic and language, facts due for review

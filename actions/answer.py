@@ -17,9 +17,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SharedAction
 from actions.i18n import N_, Texts
+from knowledge.loader import KnowledgeBase
 from knowledge.retriever import Decision
 from knowledge.schema import Fact, Source
 from knowledge.text import clean_query, fold, has_words
+from knowledge.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ ANSWER_STALE = N_(
     "⚠ This may be out of date: it was due to be checked again by {review_by}. "
     "For the current situation, check official announcements."
 )
+HISTORY_AS_OF = N_("This was the situation as of {as_of}; it has changed since.")
+NOW_HEAD = N_("Now (as of {as_of}):")
+EARLIER_HEAD = N_("Earlier (as of {as_of}):")
+EARLIER_BUTTON = N_("Earlier: {label}")
 CLARIFY = N_("I am not sure which of these you mean. Please choose one:")
 UNKNOWN = N_(
     "I don't have a reliable answer to that in my sources yet, so I won't guess. I have noted "
@@ -75,36 +81,65 @@ def looks_like_follow_up(text: str) -> bool:
     )
 
 
-def render_fact(fact: Fact, source: Source, texts: Texts, today: dt.date) -> str:
-    """The statement, then where it comes from and when it was true; a notice once it is due for review."""
-    lines = [
-        fact.render(texts.lang),
-        "",
-        texts(
-            ANSWER_SOURCE,
-            publisher=source.publisher,
-            title=source.title,
-            published=texts.date(source.published),
-        ),
-        texts(ANSWER_AS_OF, as_of=texts.date(fact.as_of)),
-    ]
-    if source.url:
-        lines.append(str(source.url))
+def source_lines(source: Source, texts: Texts) -> list[str]:
+    """Where a fact comes from: the source line, then its public URL on a line of its own (the
+    Telegram front end turns that pair into one link; REST and the terminal show the URL)."""
+    line = texts(
+        ANSWER_SOURCE, publisher=source.publisher, title=source.title, published=texts.date(source.published)
+    )
+    return [line, str(source.url)] if source.url else [line]
+
+
+def render_fact(fact: Fact, source: Source, texts: Texts, today: dt.date, *, history: bool = False) -> str:
+    """The statement, then where it comes from and when it was true. A history fact says that
+    things have changed since; a current one carries a notice once it is due for review."""
+    lines = [fact.render(texts.lang), "", *source_lines(source, texts)]
+    if history:
+        lines.append(texts(HISTORY_AS_OF, as_of=texts.date(fact.as_of)))
+        return "\n".join(lines)
+    lines.append(texts(ANSWER_AS_OF, as_of=texts.date(fact.as_of)))
     if fact.review_by.last_day < today:
         lines.append(texts(ANSWER_STALE, review_by=texts.date(fact.review_by)))
     return "\n".join(lines)
+
+
+def render_timeline(timeline: Timeline, kb: KnowledgeBase, texts: Texts, today: dt.date) -> str:
+    """The lead fact, and beside it the other end of its chain, each with its own source: a
+    history answer is followed by what is true now, a current one by what it replaced."""
+    lead, other = timeline.lead, timeline.other
+    history_leads = timeline.lead_is_history
+    parts = [render_fact(lead, kb.source_of(lead), texts, today, history=history_leads)]
+    if other is not None:
+        head = NOW_HEAD if history_leads else EARLIER_HEAD
+        body = render_fact(other, kb.source_of(other), texts, today, history=not history_leads)
+        parts.append(f"{texts(head, as_of=texts.date(other.as_of))}\n{body}")
+    return "\n\n".join(parts)
+
+
+def fact_button(fact: Fact, texts: Texts, title: str | None = None) -> dict[str, str]:
+    """A button that asks for one fact by id (clarify choices, history, what's new)."""
+    return {
+        "title": title or fact.label.get(texts.lang),
+        "payload": f'/ask_question{{"fact_id": "{fact.id}"}}',
+    }
 
 
 def topics_list(texts: Texts) -> str:
     return "; ".join(texts(label) for label in TOPICS.values())
 
 
-def answer_with_fact(dispatcher: CollectingDispatcher, fact: Fact, source: Source, texts: Texts) -> None:
+def answer_with_fact(
+    dispatcher: CollectingDispatcher, timeline: Timeline, kb: KnowledgeBase, texts: Texts
+) -> None:
+    earlier = [
+        fact_button(f, texts, texts(EARLIER_BUTTON, label=f.label.get(texts.lang))) for f in timeline.earlier
+    ]
     dispatcher.utter_message(
-        text=render_fact(fact, source, texts, dt.date.today()),
+        text=render_timeline(timeline, kb, texts, dt.date.today()),
         buttons=[
             {"title": texts(HELPFUL), "payload": "/feedback_helpful"},
             {"title": texts(NOT_HELPFUL), "payload": "/feedback_not_helpful"},
+            *earlier,
         ],
     )
 
@@ -144,11 +179,13 @@ class ActionAnswer(SharedAction):
             return []
 
     def _answer_chosen(self, dispatcher: CollectingDispatcher, fact_id: str, texts: Texts) -> list[EventType]:
-        found = self.shared.knowledge.fact(fact_id)
+        """A button names one fact: that fact leads, history or not (the user asked for it)."""
+        knowledge = self.shared.knowledge
+        found = knowledge.fact(fact_id)
         if found is None:  # a button from before a fact was retired
             dispatcher.utter_message(text=texts(UNKNOWN, topics=topics_list(texts)))
             return [SlotSet("last_fact", None)]
-        answer_with_fact(dispatcher, *found, texts)
+        answer_with_fact(dispatcher, knowledge.place(found, past=True), knowledge.kb, texts)
         return [SlotSet("last_fact", fact_id)]
 
     def _decide(self, text: str, previous: str | None, lang: str) -> tuple[Decision, str]:
@@ -172,26 +209,24 @@ class ActionAnswer(SharedAction):
     ) -> list[EventType]:
         previous = tracker.get_slot("last_question")
         decision, asked = self._decide(text, previous, texts.lang)
+        knowledge = self.shared.knowledge
+        timeline = (
+            knowledge.place(decision.hits[0].fact, question=asked, ranked=[h.fact for h in decision.ranked])
+            if decision.kind == "answer"
+            else None
+        )
         self.shared.log.record_question(
             lang=texts.lang,
             sender_id=tracker.sender_id,
             outcome=decision.kind,
-            fact_id=decision.hits[0].fact.id if decision.kind == "answer" else None,
+            fact_id=timeline.lead.id if timeline else None,  # the fact the user read first
         )
-        if decision.kind == "answer":
-            hit = decision.hits[0]
-            answer_with_fact(dispatcher, hit.fact, hit.source, texts)
-            return [SlotSet("last_question", asked), SlotSet("last_fact", hit.fact.id)]
+        if timeline is not None:
+            answer_with_fact(dispatcher, timeline, knowledge.kb, texts)
+            return [SlotSet("last_question", asked), SlotSet("last_fact", timeline.lead.id)]
         if decision.kind == "clarify":
             dispatcher.utter_message(
-                text=texts(CLARIFY),
-                buttons=[
-                    {
-                        "title": hit.label(texts.lang),
-                        "payload": f'/ask_question{{"fact_id": "{hit.fact.id}"}}',
-                    }
-                    for hit in decision.hits
-                ],
+                text=texts(CLARIFY), buttons=[fact_button(hit.fact, texts) for hit in decision.hits]
             )
             return [SlotSet("last_question", asked), SlotSet("last_fact", None)]
         off_topic = bool(decision.hits) and decision.confidence >= decision.threshold

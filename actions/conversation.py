@@ -68,11 +68,12 @@ class ActionOfficialInfo(SharedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         texts = self.texts(tracker)
-        found = self.shared.knowledge.fact(OFFICIAL_FACT)
+        knowledge = self.shared.knowledge
+        found = knowledge.fact(OFFICIAL_FACT)
         if found is None:
             dispatcher.utter_message(text=texts(OFFICIAL_MISSING))
             return []
-        answer_with_fact(dispatcher, *found, texts)
+        answer_with_fact(dispatcher, knowledge.place(found), knowledge.kb, texts)
         return [SlotSet("last_fact", OFFICIAL_FACT)]
 
 
@@ -122,8 +123,9 @@ SOURCES_NONE = N_("I have no sources loaded right now, so I cannot answer questi
 
 
 class ActionSources(SharedAction):
-    """Where the facts come from and how current they are: the sources of the facts we answer
-    from (not every source on file), each with its date, and whether any fact is overdue for review."""
+    """Where the facts come from and how current they are: every source a fact cites (not
+    every source on file), newest first, each with its date and link, and whether any current
+    fact is overdue for review (history does not go stale)."""
 
     def name(self) -> str:
         return "action_sources"
@@ -132,14 +134,12 @@ class ActionSources(SharedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         texts = self.texts(tracker)
-        kb = self.shared.knowledge.retriever.index.kb
-        facts = kb.active
-        if not facts:
+        kb = self.shared.knowledge.kb
+        if not kb.facts:
             dispatcher.utter_message(text=texts(SOURCES_NONE))
             return []
-        used = sorted(
-            {f.source for f in facts}, key=lambda s: kb.sources[s].published.first_day, reverse=True
-        )
+        cited = {s for f in kb.facts.values() for s in (f.source, *f.more_sources)}
+        used = sorted(cited, key=lambda s: (kb.sources[s].published.first_day, s), reverse=True)
         lines = [texts(SOURCES_HEAD)]
         for source in (kb.sources[s] for s in used):
             line = texts(
@@ -148,9 +148,9 @@ class ActionSources(SharedAction):
                 title=source.title,
                 published=texts.date(source.published),
             )
-            lines.append(f"{line}\n  {source.url}" if source.url else line)
+            lines += [line, str(source.url)] if source.url else [line]
         lines += ["", texts(SOURCES_CURRENT)]
-        if any(f.review_by.last_day < dt.date.today() for f in facts):
+        if any(f.review_by.last_day < dt.date.today() for f in kb.current):
             lines.append(texts(SOURCES_STALE))
         dispatcher.utter_message(text="\n".join(lines))
         return []

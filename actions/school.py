@@ -91,16 +91,18 @@ REASONS = {
 WHY = N_("Why: {reasons}.")
 NEXT_STEPS = {
     "fits": N_(
-        "Next step: I do not have the list of schools chosen for connection. Ask the ministry "
-        "responsible (press “Official information”) whether your school is on it."
+        "Next step: I do not have the list of schools chosen for satellite internet or for fibre. "
+        "Ask the ministry responsible (press “Official information”) whether your school is on it."
     ),
     "unlikely": N_(
-        "The plan is meant for schools with neither fixed nor mobile internet. If the mobile signal "
-        "at the school is too weak to use, run the check again and answer “No” to that question."
+        "Satellite connections are meant for places with neither fixed nor usable mobile internet. "
+        "If the mobile signal at the school is too weak to use, run the check again and answer “No” "
+        "to that question."
     ),
     "outside": N_(
-        "The plan is meant for rural and remote schools with neither fixed nor mobile internet. If "
-        "one of your answers was not right, you can run the check again."
+        "Satellite connections are meant for rural and remote schools with neither fixed nor mobile "
+        "internet; other schools are to get fibre. If one of your answers was not right, you can run "
+        "the check again."
     ),
     "unknown": N_(
         "I need to know whether the school is rural and whether it has fixed and mobile internet. "
@@ -108,10 +110,11 @@ NEXT_STEPS = {
     ),
 }
 CAVEAT = N_(
-    "Please note: my source describes a government plan, not published selection criteria, so "
-    "this is guidance, not a decision about your school."
+    "Please note: my sources describe what the programme targets and how far it has got, not "
+    "published selection criteria, so this is guidance, not a decision about your school."
 )
-BASED_ON = N_("Based on: {facts} ({publisher}, as of {as_of}).")
+BASED_ON = N_("Based on: {facts}.")
+FACT_CITED = N_("{label} ({publisher}, {date})")
 REGISTRY_FOUND = N_("The school register ({source}, as of {as_of}): {name} ({region}) — {status}.")
 REGISTRY_STATUS = {"connected": N_("already connected"), "planned": N_("planned for connection")}
 REGISTRY_MISSING = N_(
@@ -352,19 +355,21 @@ class ActionSchoolVerdict(SharedAction):
         return []
 
     def _based_on(self, rule: Rule, texts: Texts) -> str:
-        rules = self.shared.rules
-        labels = []
-        for fact_id in rule.facts:
-            found = self.shared.knowledge.fact(fact_id)
-            if found is not None:
-                labels.append(found[0].label.get(texts.lang))
-        source = self.shared.knowledge.source(rules.source)
-        return texts(
-            BASED_ON,
-            facts="; ".join(labels),
-            publisher=source.publisher if source else rules.source,
-            as_of=texts.date(rules.as_of),
-        )
+        """The rule's facts, each with its own source and date, so the user sees how recent
+        the picture of the programme is."""
+        kb = self.shared.knowledge.kb
+        cited = []
+        for fact in (kb.facts[f] for f in rule.facts if f in kb.facts):
+            source = kb.source_of(fact)
+            cited.append(
+                texts(
+                    FACT_CITED,
+                    label=fact.label.get(texts.lang),
+                    publisher=source.publisher,
+                    date=texts.date(fact.as_of),
+                )
+            )
+        return texts(BASED_ON, facts="; ".join(cited))
 
     def _registry_line(self, school_bin: str, texts: Texts) -> str:
         registry = self.shared.registry()

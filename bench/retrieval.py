@@ -119,7 +119,7 @@ def bench_real(settings: Settings, embedder: Embedder, queries: list[str], round
     p50, p95 = time_queries(service.retriever, queries, rounds)
     return {
         "base": "real",
-        "facts": len(kb.active),
+        "facts": len(kb.facts),
         "rows": service.retriever.index.manifest.rows,
         "index": service.retriever.index.manifest.index_type,
         "build_s": round(build_s, 2),
@@ -198,7 +198,7 @@ def main() -> int:
     if embedder is None:
         print("no embedding model could be loaded", file=sys.stderr)
         return 1
-    questions = QuestionSet.read(DEFAULT_QUESTIONS)
+    questions = QuestionSet.read(DEFAULT_QUESTIONS[0])
     queries = [q.text for q in questions.questions] + [q.text for q in questions.out_of_scope]
     rate, query_encode_ms = encode_rate(embedder, queries)
     print(f"model {embedder.name}; torch threads {settings.torch_threads}; cores {os.cpu_count()}")

@@ -38,6 +38,7 @@ COMMAND_PAYLOADS = {
     "help": "/bot_capabilities",
     "school": "/check_school",
     "sources": "/ask_sources",
+    "news": "/ask_news",
     "language": "/change_language",
     "reset": "/restart",
 }

@@ -20,21 +20,42 @@ CALLBACK_PREFIX = "k:"  # callback_data is "k:<key>"; anything else is not ours
 WIDE_BUTTON_CHARS = 18  # longer titles get a row of their own
 _BREAKS = ("\n\n", "\n", ". ", " ")
 _WS = re.compile(r"\s+")
+_URL = re.compile(r"https?://[^\s<>\"']+")
+LINK_MARKUP = 16  # '<a href="">' and '</a>' around a title, less the URL's own line break
 
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def to_html(text: str) -> str:
+    """Escaped text in which a line holding only a web address turns the line above it into a
+    link to that address: the actions write a source as its title line and then its URL, which
+    REST clients and the terminal show as text, and Telegram shows as one tappable title."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        above = lines[i - 1] if i else ""
+        if _URL.fullmatch(line.strip()) and above.strip() and not _URL.fullmatch(above.strip()):
+            indent = above[: len(above) - len(above.lstrip())]
+            href = html.escape(line.strip(), quote=True)
+            out[-1] = f'{escape(indent)}<a href="{href}">{escape(above.strip())}</a>'
+        else:
+            out.append(escape(line))
+    return "\n".join(out)
+
+
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Escaped chunks of at most ``limit`` characters, cut at the largest natural boundary:
-    paragraph, then line, then sentence, then word, and only inside a word as a last resort."""
+    """HTML chunks (see ``to_html``) of at most ``limit`` characters, cut at the largest natural
+    boundary: paragraph, then line, then sentence, then word, and only inside a word as a last
+    resort. Cutting measures the escaped text, less room for each link's markup."""
     text = text.strip()
     if not text:
         return []
-    if len(escape(text)) <= limit:
-        return [escape(text)]
-    return [escape(chunk) for chunk in _chunks(text, limit)]
+    if len(to_html(text)) <= limit:
+        return [to_html(text)]
+    room = limit - LINK_MARKUP * sum(1 for line in text.split("\n") if _URL.fullmatch(line.strip()))
+    return [to_html(chunk) for chunk in _chunks(text, max(room, limit // 2))]
 
 
 def _chunks(text: str, limit: int) -> Iterator[str]:

@@ -77,6 +77,7 @@ COMMANDS = (
     ("start", N_("Start and choose a language")),
     ("help", N_("What I can answer")),
     ("school", N_("Check whether a school fits the programme")),
+    ("news", N_("What changed lately")),
     ("sources", N_("Where my facts come from")),
     ("language", N_("Change the language")),
     ("reset", N_("Start the conversation over")),

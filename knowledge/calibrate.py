@@ -49,6 +49,9 @@ def anchors_hash(anchors: dict[str, list[str]]) -> str:
 
 
 def collect_samples(retriever: Retriever) -> list[Sample]:
+    """One sample per example question and anchor. Finding another fact of the question's own
+    supersedes chain counts as right: the answer shows both ends of the chain (``timeline``)."""
+    kb = retriever.index.kb
     samples = []
     for i, row in enumerate(retriever.index.rows):
         if row.kind == "statement":
@@ -58,7 +61,7 @@ def collect_samples(retriever: Retriever) -> list[Sample]:
             continue
         top = ranking.hits[0]
         score = -1.0 if ranking.declined_by_anchor else top.score
-        correct = row.kind == "question" and top.fact.id == row.fact_id
+        correct = row.kind == "question" and kb.newest(top.fact).id == kb.newest(kb.facts[row.fact_id]).id
         samples.append(Sample(top.mode, score, correct))
     return samples
 

@@ -22,6 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from knowledge.calibrate import read_anchors
+from knowledge.changes import changes_since
+from knowledge.confusions import confusion_report, crowded_facts
 from knowledge.eligibility import RuleSet
 from knowledge.embedder import embedder_for
 from knowledge.evaluate import QuestionSet, evaluate
@@ -38,7 +41,10 @@ from knowledge.settings import PROJECT_DIR, Settings
 from knowledge.text import fold
 from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
 
-DEFAULT_QUESTIONS = PROJECT_DIR / "tests" / "data" / "questions.yml"
+DEFAULT_QUESTIONS = (
+    PROJECT_DIR / "tests" / "data" / "questions.yml",
+    PROJECT_DIR / "tests" / "data" / "current.yml",
+)
 Logged = TypeVar("Logged", UnansweredEntry, FeedbackEntry)
 
 
@@ -73,7 +79,8 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
         errors = sum(p.level == "error" for p in exc.problems)
         out.print(f"[red]invalid: {errors} error(s); the index was not touched[/]")
         return 1
-    for problem in kb.warnings:
+    warnings = kb.warnings + _crowding(kb)
+    for problem in warnings:
         _show(out, problem)
     school_problems = _school_data_problems(kb, settings)
     for message in school_problems:
@@ -82,10 +89,28 @@ def cmd_validate(args: argparse.Namespace, out: Console) -> int:
         out.print(f"[red]invalid: {len(school_problems)} error(s) in the school-check data[/]")
         return 1
     out.print(
-        f"[green]valid:[/] {len(kb.facts)} facts ({len(kb.active)} active), "
-        f"{len(kb.sources)} sources, {len(kb.warnings)} warning(s)"
+        f"[green]valid:[/] {len(kb.facts)} facts ({len(kb.current)} current), "
+        f"{len(kb.sources)} sources, {len(warnings)} warning(s)"
     )
     return 0
+
+
+def _crowding(kb: KnowledgeBase) -> list[Problem]:
+    """A warning per fact whose example questions collide with other facts' (lexical signal)."""
+    try:
+        anchors = read_anchors()
+    except (OSError, ValueError):
+        anchors = {}  # the build reports a broken anchors file; crowding is only a hint
+    return [
+        Problem(
+            "confusions",
+            f"{c.lost} of its {c.questions} example questions retrieve another fact first, and "
+            f"{c.taken} of other facts' retrieve it (lexical signal); see `python -m knowledge confusions`",
+            c.fact_id,
+            "warning",
+        )
+        for c in crowded_facts(kb, anchors)
+    ]
 
 
 def _school_data_problems(kb: KnowledgeBase, settings: Settings) -> list[str]:
@@ -198,15 +223,15 @@ def cmd_stats(args: argparse.Namespace, out: Console) -> int:
     table = Table(title="facts per topic (example questions per language)")
     for column in ("topic", "facts", *LANGUAGES):
         table.add_column(column, justify="right")
-    per_topic = Counter(f.topic for f in kb.active)
+    per_topic = Counter(f.topic for f in kb.current)
     for topic in TOPICS:
-        facts = [f for f in kb.active if f.topic == topic]
+        facts = [f for f in kb.current if f.topic == topic]
         counts = [str(sum(len(f.questions.get(lang)) for f in facts)) for lang in LANGUAGES]
         table.add_row(topic, str(per_topic[topic]), *counts)
     out.print(table)
     today = dt.date.today()
-    due = sorted((f for f in kb.facts.values() if f.review_by.last_day < today), key=lambda f: f.review_by)
-    out.print(f"{len(kb.active)} active of {len(kb.facts)} facts; {len(due)} due for review:")
+    due = sorted((f for f in kb.current if f.review_by.last_day < today), key=lambda f: f.review_by)
+    out.print(f"{len(kb.current)} current of {len(kb.facts)} facts; {len(due)} due for review:")
     for fact in due:
         out.print(
             f"  {fact.review_by}  {fact.id}  (as of {fact.as_of}, source {fact.source})", highlight=False
@@ -214,41 +239,101 @@ def cmd_stats(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, out: Console) -> int:
-    questions = QuestionSet.read(Path(args.questions))
-    service = _open(args, out)
-    reports = evaluate(service.retriever, questions)
-    model = service.retriever.index.manifest.model or "none (lexical only)"
-    table = Table(title=f"retrieval on {Path(args.questions).name} — model: {model}")
-    for column in (
-        "lang",
-        "questions",
-        "recall@1",
-        "recall@3",
-        "answered right",
-        "clarify",
-        "out of scope",
-        "declined",
-    ):
-        table.add_column(column, justify="right")
-    failed = False
-    for lang, r in reports.items():
-        table.add_row(
-            lang,
-            str(r.questions),
-            f"{r.recall_at_1:.3f}",
-            f"{r.recall_at_3:.3f}",
-            f"{r.answered_right / max(r.questions, 1):.3f}",
-            str(r.clarified),
-            str(r.out_of_scope),
-            f"{r.declined_share:.3f}",
-        )
-        failed |= r.recall_at_1 < args.require or r.declined_share < args.require
+def cmd_review(args: argparse.Namespace, out: Console) -> int:
+    """Current facts due for review (history does not go stale), oldest first, with the
+    sources to re-check them against."""
+    settings = _settings(args)
+    kb = load_knowledge_base(settings.facts_dir, max_file_bytes=settings.max_file_bytes)
+    horizon = dt.date.today() + dt.timedelta(days=args.within)
+    due = sorted(
+        (f for f in kb.current if f.review_by.last_day <= horizon), key=lambda f: f.review_by.last_day
+    )
+    if not due:
+        out.print(f"no current fact is due for review by {horizon}")
+        return 0
+    table = Table(title=f"{len(due)} of {len(kb.current)} current facts due for review by {horizon}")
+    for column in ("review by", "fact", "as of", "sources"):
+        table.add_column(column, overflow="fold")
+    for fact in due:
+        cited = [kb.sources[s] for s in (fact.source, *fact.more_sources)]
+        sources = "\n".join(f"{s.publisher}, {s.published}" + (f" {s.url}" if s.url else "") for s in cited)
+        table.add_row(str(fact.review_by), fact.id, str(fact.as_of), sources)
     out.print(table)
-    if args.show_misses:
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace, out: Console) -> int:
+    settings = _settings(args)
+    kb = load_knowledge_base(settings.facts_dir, max_file_bytes=settings.max_file_bytes)
+    found, no_history = changes_since(kb, settings.facts_dir, args.since)
+    table = Table(title=f"changes since {args.since}")
+    for column in ("change", "fact", "as of", "detail"):
+        table.add_column(column, overflow="fold")
+    for change in found:
+        table.add_row(change.kind, change.fact_id, change.date, change.detail)
+    out.print(table)
+    if no_history:
+        out.print(f"[yellow]edits not shown: {no_history}[/]", highlight=False)
+    return 0
+
+
+def cmd_confusions(args: argparse.Namespace, out: Console) -> int:
+    service = _open(args, out)
+    with out.status("searching every example question with its own row left out…"):
+        report = confusion_report(service.retriever)
+    table = Table(title="example questions that retrieve another fact first (leave-one-out)")
+    for column in ("asked fact", "retrieved first", "n", "examples"):
+        table.add_column(column, overflow="fold")
+    for c in report.confusions[: args.limit]:
+        got = c.got + (" (same chain)" if c.same_chain else "")
+        examples = "\n".join(f"[{lang}] {text}" for lang, text in c.questions[:3])
+        table.add_row(c.asked, got, str(c.count), examples)
+    out.print(table)
+    out.print(
+        f"{report.confused} of {report.questions} example questions retrieve another fact first "
+        f"({report.across_chains} outside their own supersedes chain), in {len(report.confusions)} pairs"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: Console) -> int:
+    sets = [(Path(path), QuestionSet.read(Path(path))) for path in args.questions]
+    service = _open(args, out)
+    model = service.retriever.index.manifest.model or "none (lexical only)"
+    failed = False
+    for path, questions in sets:
+        reports = evaluate(service.retriever, questions)
+        table = Table(title=f"retrieval on {path.name} — model: {model}")
+        for column in (
+            "lang",
+            "questions",
+            "recall@1",
+            "recall@3",
+            "answered right",
+            "answered wrong",
+            "clarify",
+            "out of scope",
+            "declined",
+        ):
+            table.add_column(column, justify="right")
         for lang, r in reports.items():
-            for miss in r.misses:
-                out.print(f"{lang} {miss}", style="yellow", markup=False, highlight=False)
+            table.add_row(
+                lang,
+                str(r.questions),
+                f"{r.recall_at_1:.3f}",
+                f"{r.recall_at_3:.3f}",
+                f"{r.answered_right / max(r.questions, 1):.3f}",
+                f"{r.answered_wrong / max(r.questions, 1):.3f}",
+                str(r.clarified),
+                str(r.out_of_scope),
+                f"{r.declined_share:.3f}",
+            )
+            failed |= r.recall_at_1 < args.require or r.declined_share < args.require
+        out.print(table)
+        if args.show_misses:
+            for lang, r in reports.items():
+                for miss in r.misses:
+                    out.print(f"{lang} {miss}", style="yellow", markup=False, highlight=False)
     if failed:
         out.print(f"[red]below the required {args.require:.2f}[/]")
     return 1 if failed else 0
@@ -433,12 +518,27 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="ask questions interactively")
     chat.add_argument("--lang", choices=LANGUAGES, default="kk", help="the answer language to start with")
     commands.add_parser("stats", help="facts per topic and language, facts due for review")
+    review = commands.add_parser(
+        "review", help="current facts due for review, oldest first, with their sources"
+    )
+    review.add_argument("--within", type=int, default=0, help="also facts due in the next N days (default 0)")
+    changes = commands.add_parser(
+        "changes", help="facts reported, added, reworded, superseded or re-reviewed since a day"
+    )
+    changes.add_argument("--since", type=_date, required=True, help="YYYY-MM-DD")
+    confusions = commands.add_parser("confusions", help="example questions that retrieve another fact first")
+    confusions.add_argument("--limit", type=_positive, default=30, help="pairs to show (default 30)")
     schools = commands.add_parser("import-schools", help="import the school registry from a CSV")
     schools.add_argument("csv", help="columns: " + ",".join(COLUMNS))
     lookup = commands.add_parser("lookup-school", help="find a school in the imported registry by BIN")
     lookup.add_argument("bin")
     ev = commands.add_parser("eval", help="recall@1/@3 per language and out-of-scope declined")
-    ev.add_argument("--questions", default=str(DEFAULT_QUESTIONS), help="question set (YAML)")
+    ev.add_argument(
+        "--questions",
+        nargs="+",
+        default=[str(p) for p in DEFAULT_QUESTIONS],
+        help="question sets (YAML; default: the 2023 set and the current-facts set in tests/data)",
+    )
     ev.add_argument("--require", type=float, default=0.0, help="exit 1 if any figure is below this")
     ev.add_argument("--show-misses", action="store_true", help="list the questions that failed")
     for name, what in (("unanswered", "questions the bot did not answer"), ("feedback", "users' feedback")):
@@ -464,6 +564,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "search": cmd_search,
     "chat": cmd_chat,
     "stats": cmd_stats,
+    "review": cmd_review,
+    "changes": cmd_changes,
+    "confusions": cmd_confusions,
     "eval": cmd_eval,
     "import-schools": cmd_import_schools,
     "lookup-school": cmd_lookup_school,
@@ -481,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    out = Console()
+    out = Console(width=None if sys.stdout.isatty() else 120)  # pipes and CI logs: no cut headers
     err = Console(stderr=True)
     try:
         return COMMANDS[args.command](args, out)

@@ -68,10 +68,16 @@ class RuleSet(BaseModel):
         return cls.model_validate(read_yaml(path, 1_000_000))
 
     def problems(self, kb: KnowledgeBase) -> list[str]:
-        """Cross-checks against the facts: the source and every cited fact must exist."""
+        """Cross-checks against the facts: the source and every cited fact must exist, and a
+        verdict rests on current facts only (a superseded one describes the programme as it was)."""
         found = [] if self.source in kb.sources else [f"source {self.source!r} is not in sources.yml"]
         for rule in self.rules:
-            found += [f"rule {rule.id}: fact {f!r} does not exist" for f in rule.facts if f not in kb.facts]
+            for fact_id in rule.facts:
+                if fact_id not in kb.facts:
+                    found.append(f"rule {rule.id}: fact {fact_id!r} does not exist")
+                elif not kb.is_current(kb.facts[fact_id]):
+                    newer = kb.newest(kb.facts[fact_id]).id
+                    found.append(f"rule {rule.id}: fact {fact_id!r} is history; cite {newer!r} instead")
         return found
 
     def assess(self, answers: SchoolAnswers) -> Rule:

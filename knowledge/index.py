@@ -156,11 +156,11 @@ def build_index(
     rows: list[Row] | None = None,
     vectors: np.ndarray | None = None,
 ) -> KnowledgeIndex:
-    """Embed and index the active facts of ``kb``.
+    """Embed and index every fact of ``kb``, history included (a question about the past needs it).
 
     ``rows`` and ``vectors`` let the benchmark index synthetic bases without encoding them.
     """
-    rows = rows if rows is not None else rows_for(kb.active, anchors)
+    rows = rows if rows is not None else rows_for(list(kb.facts.values()), anchors)
     fact_ids, bounds = _bounds(rows)
     texts = [row.text for row in rows]
     say(f"lexical index over {len(rows):,} rows")
@@ -178,7 +178,7 @@ def build_index(
         dimension=embedder.dimension if embedder else None,
         index_type=params.pop("index_type"),
         rows=len(rows),
-        facts=len(kb.active),
+        facts=len(kb.facts),
         built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         params=params,
     )

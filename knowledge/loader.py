@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,10 +57,32 @@ class KnowledgeBase:
     warnings: list[Problem] = field(default_factory=list)
 
     @property
-    def active(self) -> list[Fact]:
-        """Facts that may be answered: those no other fact supersedes."""
-        replaced = {f.supersedes for f in self.facts.values() if f.supersedes}
-        return [f for f in self.facts.values() if f.id not in replaced]
+    def current(self) -> list[Fact]:
+        """Facts that describe the present as far as our sources know: those no newer fact
+        supersedes. Superseded facts stay in the base as history (see ``successor``)."""
+        return [f for f in self.facts.values() if f.id not in self._successors]
+
+    @cached_property
+    def _successors(self) -> dict[str, str]:
+        return {old: f.id for f in self.facts.values() for old in f.supersedes}
+
+    def successor(self, fact: Fact) -> Fact | None:
+        """The fact that replaced ``fact``, or None while it is current."""
+        newer = self._successors.get(fact.id)
+        return self.facts[newer] if newer else None
+
+    def newest(self, fact: Fact) -> Fact:
+        """The end of ``fact``'s supersedes chain: what is true now (the loader refuses loops)."""
+        while (newer := self.successor(fact)) is not None:
+            fact = newer
+        return fact
+
+    def predecessors(self, fact: Fact) -> list[Fact]:
+        """The facts ``fact`` replaced, newest first."""
+        return sorted((self.facts[i] for i in fact.supersedes), key=_by_date, reverse=True)
+
+    def is_current(self, fact: Fact) -> bool:
+        return fact.id not in self._successors
 
     @property
     def content_hash(self) -> str:
@@ -77,6 +100,10 @@ class KnowledgeBase:
 
 def _by_id(item: Fact | Source) -> str:
     return item.id
+
+
+def _by_date(fact: Fact) -> tuple[object, ...]:
+    return (fact.as_of.first_day, fact.as_of.day is not None)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -231,13 +258,33 @@ def _cross_check(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen_questions: dict[str, str] = {}
+    replaced_by: dict[str, str] = {}
     for fact in facts.values():
         file = origin[fact.id]
         if fact.source not in sources:
             problems.append(Problem(file, f"source {fact.source!r} is not in {SOURCES_FILE}", fact.id))
-        if fact.supersedes and fact.supersedes not in facts:
-            problems.append(Problem(file, f"supersedes {fact.supersedes!r}, which does not exist", fact.id))
-        if fact.review_by.last_day < today:
+        for cited in fact.more_sources:
+            if cited not in sources:
+                problems.append(Problem(file, f"source {cited!r} is not in {SOURCES_FILE}", fact.id))
+        for old in fact.supersedes:
+            if old not in facts:
+                problems.append(Problem(file, f"supersedes {old!r}, which does not exist", fact.id))
+            elif old in replaced_by:
+                problems.append(
+                    Problem(file, f"supersedes {old!r}, which {replaced_by[old]} already supersedes", fact.id)
+                )
+            else:
+                replaced_by[old] = fact.id
+                if facts[old].as_of.first_day > fact.as_of.last_day:
+                    problems.append(
+                        Problem(
+                            file, f"supersedes {old!r}, which is newer (as_of {facts[old].as_of})", fact.id
+                        )
+                    )
+    for fact in facts.values():
+        file = origin[fact.id]
+        # History does not go stale: a superseded fact says what was true then, dated.
+        if fact.id not in replaced_by and fact.review_by.last_day < today:
             problems.append(
                 Problem(
                     file,
@@ -263,11 +310,15 @@ def _cross_check(
 def _supersede_cycles(facts: dict[str, Fact], origin: dict[str, str]) -> list[Problem]:
     problems = []
     for start in facts.values():
-        seen, current = {start.id}, start.supersedes
-        while current in facts:
-            if current in seen:
+        seen: set[str] = set()
+        frontier = list(start.supersedes)
+        while frontier:
+            current = frontier.pop()
+            if current == start.id:
                 problems.append(Problem(origin[start.id], "supersedes chain loops back", start.id))
                 break
+            if current in seen or current not in facts:
+                continue
             seen.add(current)
-            current = facts[current].supersedes
+            frontier += facts[current].supersedes
     return problems

@@ -70,6 +70,7 @@ class Decision:
     kind: Literal["answer", "clarify", "unknown"]
     hits: tuple[Hit, ...]
     threshold: float
+    ranked: tuple[Hit, ...] = ()  # every ranked fact, best first: the answer's neighbours in time
 
     @property
     def confidence(self) -> float:
@@ -139,9 +140,15 @@ class Retriever:
         threshold = self.thresholds[top.mode]
         if top.score < threshold or (ranking.declined_by_anchor and not on_topic):
             return Decision("unknown", tuple(hits[:3]), threshold)
-        if len(hits) > 1 and top.score - hits[1].score < self.margin:
+        if len(hits) > 1 and top.score - hits[1].score < self.margin and not self._same_chain(top, hits[1]):
             return Decision("clarify", (top, hits[1]), threshold)
-        return Decision("answer", (top,), threshold)
+        return Decision("answer", (top,), threshold, tuple(hits))
+
+    def _same_chain(self, a: Hit, b: Hit) -> bool:
+        """Then and now of one subject: "which did you mean?" is no question, since the answer
+        shows both ends of the chain (``knowledge.timeline``)."""
+        kb = self.index.kb
+        return kb.newest(a.fact).id == kb.newest(b.fact).id
 
     def ask(self, text: str, *, on_topic: bool = False) -> Decision:
         return self.decide(self.rank(text), on_topic=on_topic)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
 from knowledge.dates import FlexibleDate
 from knowledge.figures import Figure, FigureName
@@ -52,6 +52,12 @@ def _label(value: str) -> str:
     if "{" in value or "}" in value:
         raise ValueError("braces are not allowed in a label (figures are rendered in statements only)")
     return value
+
+
+def _one_or_many(value: object) -> object:
+    """``supersedes: old-id`` and ``supersedes: [a, b]`` both read as a list: one new report
+    often replaces several old facts (the launch replaced "not on the market" and "illegal")."""
+    return [value] if isinstance(value, str) else value
 
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
@@ -120,17 +126,20 @@ class Fact(_Model):
     figures: dict[FigureName, Figure] = Field(default_factory=dict)
     questions: ExampleQuestions
     source: Slug
+    more_sources: list[Slug] = Field(default_factory=list, max_length=10)
     as_of: FlexibleDate
     review_by: FlexibleDate
-    supersedes: Slug | None = None
+    supersedes: Annotated[list[Slug], BeforeValidator(_one_or_many)] = Field(default_factory=list)
     note: Line | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Fact:
         if self.review_by.last_day < self.as_of.first_day:
             raise ValueError(f"review_by {self.review_by} is before as_of {self.as_of}")
-        if self.supersedes == self.id:
+        if self.id in self.supersedes:
             raise ValueError("a fact cannot supersede itself")
+        if self.source in self.more_sources or len(set(self.more_sources)) < len(self.more_sources):
+            raise ValueError("more_sources repeats a source")
         return self
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_kn
 from knowledge.retriever import TOP_ROWS, Decision, Hit, Retriever
 from knowledge.schema import LANGUAGES, Fact, Source
 from knowledge.settings import Settings
+from knowledge.timeline import Timeline, place
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Sett
     calibrated thresholds) stale."""
     recipe = (
         f"top{TOP_ROWS}:anchor-vs-score:w{settings.dense_weight}:ng{NGRAMS}:df{MAX_ROWS_PER_NGRAM}"
-        f":cost{WRONG_ANSWER_COST}"
+        f":cost{WRONG_ANSWER_COST}:chains"
     )
     digest = hashlib.sha256(f"{anchors_hash(anchors)}:{recipe}".encode()).hexdigest()
     return f"{kb.content_hash}:{digest[:16]}"
@@ -113,9 +115,14 @@ class KnowledgeService:
         return self._retriever
 
     @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base behind the live index (it changes only with the index)."""
+        return self.retriever.index.kb
+
+    @property
     def fact_count(self) -> int:
-        """Active facts the live index answers from; 0 before one is loaded."""
-        return len(self._retriever.index.kb.active) if self._retriever is not None else 0
+        """Current facts the live index answers from; 0 before one is loaded."""
+        return len(self._retriever.index.kb.current) if self._retriever is not None else 0
 
     def _retriever_for(self, index: KnowledgeIndex) -> Retriever:
         overrides = {"fused": self.settings.threshold, "lexical": self.settings.threshold}
@@ -201,11 +208,17 @@ class KnowledgeService:
         _check_lang(lang)
         return self.retriever.search(text, k)
 
-    def fact(self, fact_id: str) -> tuple[Fact, Source] | None:
-        """An active fact of the loaded index by id (a clarify button names one), with its source."""
-        kb = self.retriever.index.kb
-        fact = next((f for f in kb.active if f.id == fact_id), None)
-        return (fact, kb.source_of(fact)) if fact is not None else None
+    def fact(self, fact_id: str) -> Fact | None:
+        """A fact of the loaded index by id, history included (a button names one)."""
+        return self.kb.facts.get(fact_id)
+
+    def place(
+        self, fact: Fact, question: str = "", *, past: bool = False, ranked: Sequence[Fact] = ()
+    ) -> Timeline:
+        """How to show ``fact`` in time for ``question`` (see ``knowledge.timeline``); ``past``
+        when the user chose this very fact, so a history fact leads even without a past word;
+        ``ranked``, the other facts retrieval found, in order."""
+        return place(self.kb, fact, question, past=past, ranked=ranked)
 
     def source(self, source_id: str) -> Source | None:
         return self.retriever.index.kb.sources.get(source_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -43,26 +44,87 @@ def slots_of(events: list[object]) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("question", "lang", "words"),
     [
-        ("Starlink Қазақстанда ресми сатыла ма?", "kk", ("Дереккөз", "Дерек күні")),
-        ("Почему Starlink официально не продаётся в Казахстане?", "ru", ("Источник", "По состоянию на")),
-        ("Why is Starlink not officially sold in Kazakhstan?", "en", ("Source", "True as of")),
+        ("Starlink Қазақстанда ресми сатыла ма?", "kk", ("Дереккөз", "Дерек күні", "2025 ж.")),
+        (
+            "Почему Starlink официально не продаётся в Казахстане?",
+            "ru",
+            ("Источник", "По состоянию на", "2025 г."),
+        ),
+        ("Why is Starlink not officially sold in Kazakhstan?", "en", ("Source", "True as of", "2025")),
     ],
 )
-def test_answer_names_source_date_and_review_notice_in_the_question_language(
-    shared: Services, question: str, lang: str, words: tuple[str, str]
+def test_a_question_about_now_is_answered_from_the_newest_fact_with_source_link_and_date(
+    shared: Services, question: str, lang: str, words: tuple[str, ...]
 ) -> None:
     messages, events = run(ActionAnswer(shared), tracker(question))
     text = messages[0]["text"].replace("\u202f", " ")
     assert all(w in text for w in words)
     assert ".." not in text
-    assert "⚠" in text  # every 2023 fact is past its review date
-    assert "Kursiv" in text
-    assert {b["payload"] for b in messages[0]["buttons"]} == {"/feedback_helpful", "/feedback_not_helpful"}
-    assert slots_of(events)["last_fact"] == "starlink-market-status"
-    if lang == "kk":
-        assert "2023 ж." in text
-    if lang == "ru":
-        assert "2023 г." in text
+    assert slots_of(events)["last_fact"] == "starlink-official-launch"
+    lines = text.split("\n")
+    source = next(i for i, line in enumerate(lines) if line.startswith(words[0]))
+    assert "Vlast.kz" in lines[source]
+    assert (
+        lines[source + 1] == "https://vlast.kz/english/66048-the-week-in-kazakhstan-teaching-the-teacher.html"
+    )
+    assert "⚠" not in text  # reviewed: the notice is for facts past their review date only
+    # the 2023 situation, if shown at all, comes after the current state and says it changed
+    if "2023" in text:
+        assert text.index("2025") < text.index("2023")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:2] == ["/feedback_helpful", "/feedback_not_helpful"]
+
+
+BANNED, LAUNCHED = "private-use-illegal-2023", "starlink-official-launch"
+SCHOOLS_2024, SCHOOLS_NOW = "schools-connected-2024-04", "schools-connected-2025-10"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "lead", "now"),
+    [
+        ("в ноябре 2023 года частное использование старлинка было незаконным?", "ru", BANNED, LAUNCHED),
+        ("2024 жылдың сәуірінде қанша мектепке старлинк қосылған еді", "kk", SCHOOLS_2024, SCHOOLS_NOW),
+        ("how many schools had starlink in april 2024", "en", SCHOOLS_2024, SCHOOLS_NOW),
+    ],
+)
+def test_a_question_about_the_past_gets_the_dated_history_then_what_is_true_now(
+    shared: Services, question: str, lang: str, lead: str, now: str
+) -> None:
+    messages, events = run(ActionAnswer(shared), tracker(question))
+    text = messages[0]["text"]
+    kb = shared.knowledge.kb
+    assert slots_of(events)["last_fact"] == lead
+    history, current = kb.facts[lead].render(lang), kb.facts[now].render(lang)
+    assert text.index(history) < text.index(current)
+    texts = Texts(lang)
+    assert (
+        texts(
+            "This was the situation as of {as_of}; it has changed since.",
+            as_of=texts.date(kb.facts[lead].as_of),
+        )
+        in text
+    )
+    assert texts("Now (as of {as_of}):", as_of=texts.date(kb.facts[now].as_of)) in text
+
+
+def test_a_superseded_fact_is_never_presented_as_the_current_state(shared: Services) -> None:
+    """Whatever a button or a question finds, a history fact comes with the newest fact of its
+    chain, and only the newest one is said to be "true as of"."""
+    kb = shared.knowledge.kb
+    for fact in (f for f in kb.facts.values() if not kb.is_current(f)):
+        payload = f'/ask_question{{"fact_id": "{fact.id}"}}'
+        chosen = [{"entity": "fact_id", "value": fact.id}]
+        messages, _ = run(ActionAnswer(shared), tracker(payload, entities=chosen, earlier=["hello there"]))
+        text = messages[0]["text"]
+        newest = kb.newest(fact)
+        assert newest.render("en") in text, fact.id
+        texts = Texts("en")
+        assert texts("True as of {as_of}.", as_of=texts.date(newest.as_of)) in text
+        assert (
+            texts("True as of {as_of}.", as_of=texts.date(fact.as_of)) not in text
+            or fact.as_of == newest.as_of
+        )
+        assert "has changed since" in text
 
 
 def test_answer_formats_money_for_the_locale(shared: Services) -> None:
@@ -96,7 +158,7 @@ def test_every_decision_is_logged_for_the_statistics_but_buttons_and_non_questio
     run(ActionAnswer(shared), tracker('/ask_question{"fact_id": "schools-2000-expansion"}', entities=chosen))
     run(ActionAnswer(shared), tracker("???"))
     logged = [(e.lang, e.outcome, e.fact_id) for e in shared.log.questions()]
-    assert logged == [("kk", "answer", "starlink-market-status"), ("ru", "unknown", None)]
+    assert logged == [("kk", "answer", "starlink-official-launch"), ("ru", "unknown", None)]
     assert "Starlink" not in shared.log.questions_path.read_text(encoding="utf-8")  # no question text
 
 
@@ -107,7 +169,7 @@ def test_follow_up_uses_the_previous_question(shared: Services) -> None:
         ActionAnswer(shared),
         tracker("ал бағасы қанша?", slots={"last_question": previous}, earlier=[previous]),
     )
-    assert slots_of(events)["last_fact"] in {"interconnect-point-monthly-fee", "household-price-unknown"}
+    assert slots_of(events)["last_fact"] in {"interconnect-point-monthly-fee", "household-price-2025"}
     assert any(ch in KAZAKH for ch in follow[0]["text"])
 
 
@@ -126,7 +188,10 @@ def test_clarify_button_answers_the_chosen_fact(shared: Services) -> None:
     messages, events = run(
         ActionAnswer(shared), tracker(payload, entities=entities, earlier=["сколько школ"])
     )
-    assert "2 000" in messages[0]["text"] or "2\xa0000" in messages[0]["text"]
+    text = messages[0]["text"].replace("\xa0", " ")
+    assert "2 000" in text  # the chosen 2023 plan leads, as history…
+    assert "1 700" in text  # …followed by the newest count
+    assert text.index("2 000") < text.index("1 700")
     assert slots_of(events)["last_fact"] == "schools-2000-expansion"
 
 
@@ -312,7 +377,10 @@ def test_verdict_follows_the_rules_file(
     text = messages[0]["text"]
     assert phrase in text
     assert "ориентир, а не решение" in text  # the honest caveat
-    assert "Kursiv" in text
+    assert re.search(
+        r"202[56] г\.", text.replace("\u202f", " ")
+    )  # each cited fact with its date: current ones
+    assert "2023" not in text
 
 
 def test_verdict_looks_up_the_bin_in_an_imported_registry(shared: Services) -> None:
@@ -360,9 +428,9 @@ def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots
 @pytest.mark.parametrize(
     ("text", "head", "published"),
     [
-        ("дереккөздерің қандай", "Менің деректерім", "2023 ж. қазан"),
-        ("откуда у тебя информация", "Мои сведения", "октябрь 2023 г."),
-        ("where does your information come from", "My facts come from", "October 2023"),
+        ("дереккөздерің қандай", "Менің деректерім", "2023 ж. 13 қазан"),
+        ("откуда у тебя информация", "Мои сведения", "13 октября 2023 г."),
+        ("where does your information come from", "My facts come from", "October 13, 2023"),
     ],
 )
 def test_sources_lists_each_source_with_its_date_in_the_users_language(
@@ -376,5 +444,11 @@ def test_sources_lists_each_source_with_its_date_in_the_users_language(
     assert reply.startswith(head)
     assert "Kursiv" in reply
     assert published in reply
+    lines = reply.split("\n")
+    kursiv = next(i for i, line in enumerate(lines) if "Kursiv" in line and "Bagdat Musin" in line)
+    assert lines[kursiv + 1].startswith("https://kz.kursiv.media/en/2023-10-13/")  # the link under its source
+    dated = [line for line in lines if line.startswith("•")]
+    assert len(dated) == len(shared.knowledge.kb.sources)  # every source is cited by some fact
+    assert reply.index("2026") < reply.index("2023")  # newest first
     assert "⚠" not in reply  # the overdue note is one sentence, not a notice per fact
     assert events == []

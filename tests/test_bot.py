@@ -18,7 +18,15 @@ from bot.flood import Bucket, FloodRule, Verdict, take, wait_seconds
 from bot.rasa import RasaClient
 from bot.redis_store import RedisStore
 from bot.relay import Relay, Who
-from bot.render import MAX_CALLBACK_DATA, callback_data, escape, key_from_callback, keyboard, split_text
+from bot.render import (
+    MAX_CALLBACK_DATA,
+    callback_data,
+    escape,
+    key_from_callback,
+    keyboard,
+    split_text,
+    to_html,
+)
 from bot.store import (
     BUCKET_TTL_SECONDS,
     KEY_TTL_SECONDS,
@@ -68,6 +76,43 @@ def test_everything_is_escaped() -> None:
         '&lt;b&gt;bold&lt;/b&gt; &amp; [x](javascript:alert(1)) "q"'
     )
     assert split_text("a < b") == ["a &lt; b"]
+
+
+def test_source_line_links_to_its_url_escaped() -> None:
+    text = "\n".join(
+        [
+            "Starlink works.",
+            "",
+            "Source: A&B, “<i>Title</i>” (2025).",
+            "https://example.kz/a?x=1&y=2",
+            "True as of 2025.",
+        ]
+    )
+    assert split_text(text) == [
+        "Starlink works.\n\n"
+        '<a href="https://example.kz/a?x=1&amp;y=2">Source: A&amp;B, “&lt;i&gt;Title&lt;/i&gt;” (2025).</a>\n'
+        "True as of 2025."
+    ]
+    # a quote would end the attribute early: such a line stays text, escaped, and links nothing
+    assert to_html('Source\nhttps://example.kz/"x') == 'Source\nhttps://example.kz/"x'
+
+
+def test_only_a_line_of_nothing_but_a_url_makes_a_link() -> None:
+    assert to_html("see https://example.kz for more") == "see https://example.kz for more"
+    assert to_html("https://example.kz") == "https://example.kz"  # nothing above it to link
+    assert to_html("javascript:alert(1)\njavascript:alert(2)") == "javascript:alert(1)\njavascript:alert(2)"
+    assert (
+        to_html("• Kursiv: “T”\n  https://kursiv.kz/x") == '<a href="https://kursiv.kz/x">• Kursiv: “T”</a>'
+    )
+
+
+def test_links_never_push_a_chunk_over_the_limit() -> None:
+    block = "Source: " + "word " * 30 + "\nhttps://example.kz/" + "p" * 60
+    text = "\n\n".join([block] * 60)  # ~ 6,000 characters, 60 links
+    chunks = split_text(text)
+    assert len(chunks) >= 2
+    assert all(len(c) <= 4096 for c in chunks)
+    assert sum(c.count("<a href=") for c in chunks) == 60
 
 
 def test_long_text_splits_on_paragraphs_and_keeps_every_word() -> None:

@@ -19,7 +19,13 @@ from actions.replies import ASKS, BUILT_IN_RESPONSES, RESPONSES
 from knowledge.settings import PROJECT_DIR
 from knowledge.text import KAZAKH_LETTERS
 
-SAME_IN_EVERY_LANGUAGE = {"Қазақша", "Русский", "English"}
+SAME_IN_EVERY_LANGUAGE = {
+    "Қазақша",
+    "Русский",
+    "English",
+    "• {date}: {label}",  # a layout of already translated parts
+    "{label} ({publisher}, {date})",
+}
 
 
 def _catalog(lang: str):
@@ -67,7 +73,7 @@ def test_translations_keep_placeholders_and_are_really_translated(lang: str) -> 
 def test_kazakh_is_kazakh_not_russian() -> None:
     """Every Kazakh sentence of some length uses Kazakh-specific letters."""
     for message in _catalog("kk"):
-        if message.id and len(message.string) > 25:
+        if message.id and message.id not in SAME_IN_EVERY_LANGUAGE and len(message.string) > 25:
             assert KAZAKH_LETTERS & set(message.string), f"no Kazakh letters: {message.string!r}"
 
 

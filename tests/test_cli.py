@@ -16,7 +16,7 @@ from tests.conftest import make_fact, write_yaml
 
 def test_validate_ok(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--facts-dir", str(facts_dir), "validate"]) == 0
-    assert "valid: 1 facts (1 active), 1 sources, 0 warning(s)" in capsys.readouterr().out
+    assert "valid: 1 facts (1 current), 1 sources, 0 warning(s)" in capsys.readouterr().out
 
 
 def test_validate_reports_errors_and_exits_1(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,3 +178,70 @@ def test_cli_feedback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "сен кімсің" in out
     assert "2 in all: 1 helpful, 1 not helpful" in out
     assert "not helpful ×1: household-price" in out
+
+
+def test_review_lists_current_facts_due_oldest_first_with_sources(
+    facts_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = [
+        make_fact("later", review_by="2025-06-30"),
+        make_fact("sooner", review_by="2024-04-30"),
+        make_fact("history", review_by="2023-12-31", as_of="2023-10"),
+        make_fact("newest", review_by="2099-01-31", supersedes="history", as_of="2024-01"),
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": facts})
+    assert main(["--facts-dir", str(facts_dir), "review"]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 3 current facts due for review" in out
+    assert out.index("sooner") < out.index("later")
+    assert "history" not in out  # a superseded fact is history: it does not go stale
+    assert "Test Publisher, 2023-10" in out
+
+
+def _git(repo: Path, *args: str, when: str | None = None) -> None:
+    env = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else {}
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={**__import__("os").environ, **env},
+    )
+
+
+def test_changes_since_reads_reports_and_git_history(
+    facts_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = facts_dir.parent
+    _git(repo, "init", "-q")
+    old = [make_fact("kept", review_by="2025-01-31"), make_fact("to-replace"), make_fact("to-reword")]
+    write_yaml(facts_dir / "pricing.yml", {"facts": old})
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base", when="2026-01-01T12:00:00")
+    reworded = make_fact("to-reword")
+    reworded["statement"]["en"] = "One connection point costs about $200 a month, excluding the device."
+    new = [
+        make_fact("kept", review_by="2027-06-30"),
+        make_fact("to-replace"),
+        reworded,
+        make_fact("replacement", as_of="2026-02-10", supersedes="to-replace"),
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": new})
+    assert main(["--facts-dir", str(facts_dir), "changes", "--since", "2026-02-01"]) == 0
+    rows = [
+        " ".join(line.split("│")[1:3]).split() for line in capsys.readouterr().out.splitlines() if "│" in line
+    ]
+    assert ["new", "report", "replacement"] in rows
+    assert ["added", "replacement"] in rows
+    assert ["superseded", "to-replace"] in rows
+    assert ["reworded", "to-reword"] in rows
+    assert ["re-reviewed", "kept"] in rows
+    assert not any("to-reword" in r and "superseded" in r for r in rows)
+
+
+def test_changes_without_git_still_lists_reports(facts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_yaml(facts_dir / "pricing.yml", {"facts": [make_fact(as_of="2026-03")]})
+    assert main(["--facts-dir", str(facts_dir), "changes", "--since", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "new report" in out
+    assert "edits not shown" in out

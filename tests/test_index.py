@@ -170,13 +170,17 @@ def test_current_pointer_names_the_newest_build_and_old_builds_are_pruned(small:
     assert not list(index_dir.glob(".tmp-*"))
 
 
-def test_superseded_fact_is_not_indexed(small: KnowledgeService) -> None:
-    newer = make_fact("newer-fact", supersedes="test-fact")
+def test_superseded_fact_stays_indexed_as_history(small: KnowledgeService) -> None:
+    newer = make_fact("newer-fact", supersedes="test-fact", as_of="2025-06")
     newer["statement"]["en"] = "One connection point now costs about $180 a month."
     write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [make_fact(), newer]})
     assert small.reload().ok
     ids = {h.fact.id for h in small.search("how much is one connection point a month", "en", k=5)}
-    assert ids == {"newer-fact"}
+    assert ids == {"newer-fact", "test-fact"}  # "what did it cost in 2023?" still finds the old one
+    assert small.fact_count == 1  # but only the newer one is current
+    old = small.fact("test-fact")
+    assert old is not None
+    assert small.place(old, "how much is a connection point").lead.id == "newer-fact"
 
 
 def test_forced_rebuild_of_broken_facts_keeps_the_old_index(small: KnowledgeService) -> None:

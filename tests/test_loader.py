@@ -114,13 +114,13 @@ def test_supersedes_cycle(facts_dir: Path) -> None:
     assert any("loops back" in p for p in problems_of(facts_dir))
 
 
-def test_superseded_fact_is_never_active(facts_dir: Path) -> None:
+def test_superseded_fact_is_history_not_current(facts_dir: Path) -> None:
     write_yaml(
         facts_dir / "pricing.yml",
         {"facts": [make_fact("old-fact"), make_fact("new-fact", supersedes="old-fact")]},
     )
     kb = load_knowledge_base(facts_dir)
-    assert [f.id for f in kb.active] == ["new-fact"]
+    assert [f.id for f in kb.current] == ["new-fact"]
 
 
 def test_malformed_yaml(facts_dir: Path) -> None:
@@ -260,3 +260,47 @@ def test_shipped_labels_fit_a_button() -> None:
         assert len(set(per_lang)) == len(per_lang), lang
     kazakh = " ".join(fact.label.kk for fact in kb.facts.values())
     assert any(ch in kazakh for ch in "әғқңөұүһі")
+
+
+def test_a_fact_is_superseded_once(facts_dir: Path) -> None:
+    facts = [
+        make_fact("old-fact"),
+        make_fact("new-a", supersedes="old-fact"),
+        make_fact("new-b", supersedes=["old-fact"]),
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": facts})
+    assert problems_of(facts_dir) == [
+        "error: pricing.yml [new-b]: supersedes 'old-fact', which new-a already supersedes"
+    ]
+
+
+def test_a_fact_cannot_supersede_a_newer_one(facts_dir: Path) -> None:
+    facts = [
+        make_fact("old-fact", as_of="2025-08-13"),
+        make_fact("new-fact", as_of="2024-02", supersedes="old-fact"),
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": facts})
+    assert problems_of(facts_dir) == [
+        "error: pricing.yml [new-fact]: supersedes 'old-fact', which is newer (as_of 2025-08-13)"
+    ]
+
+
+def test_more_sources_must_exist_and_not_repeat(facts_dir: Path) -> None:
+    write_yaml(facts_dir / "pricing.yml", {"facts": [make_fact(more_sources=["elsewhere"])]})
+    assert problems_of(facts_dir) == [
+        "error: pricing.yml [test-fact]: source 'elsewhere' is not in sources.yml"
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": [make_fact(more_sources=["test-source"])]})
+    [problem] = problems_of(facts_dir)
+    assert "more_sources repeats a source" in problem
+
+
+def test_only_current_facts_go_stale(facts_dir: Path) -> None:
+    facts = [
+        make_fact("old-fact", review_by="2024-04"),
+        make_fact("new-fact", review_by="2024-04", supersedes="old-fact"),
+    ]
+    write_yaml(facts_dir / "pricing.yml", {"facts": facts})
+    kb = load_knowledge_base(facts_dir, today=dt.date(2026, 12, 1))
+    stale = [p.fact_id for p in kb.warnings if "review_by" in p.message]
+    assert stale == ["new-fact"]
