@@ -6,6 +6,7 @@ stack serves the whole module on spare ports; each test is a conversation with i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,11 +50,14 @@ class Conversation:
 def test_kazakh_conversation(stack: Path) -> None:
     chat = Conversation("e2e-kk", "ru")  # the message's language beats Telegram's hint
     first = chat.text("Starlink Қазақстанда неге ресми сатылмайды?")
-    assert "Дереккөз: Kursiv" in first
-    assert "Дерек күні: 2023 ж. қазан" in first
-    assert "⚠" in first
+    assert first.startswith("2025 жылғы 13 тамыздан бастап Starlink")  # now first: it is on sale
+    assert "Дереккөз: Vlast.kz" in first
+    assert "\nhttps://vlast.kz/english/" in first  # the source's link, shown as text over REST
+    assert "Дерек күні: 2025 ж. 13 тамыз" in first
+    assert "бұрынғы жағдай (дерек күні: 2023 ж. қазан)" in first  # then 2023, said to be history
+    assert "⚠" not in first
     follow_up = chat.text("ал бағасы қанша?")
-    assert "200 $" in follow_up.replace("\xa0", " ")
+    assert "23 000 теңге" in follow_up.replace("\xa0", " ")
     assert chat.text("мектебімді тексергім келеді").startswith("Мектеп қай облыста")
     assert "ауылда" in chat.text("Түркістан облысы")
     chat.text("иә")
@@ -69,11 +73,12 @@ def test_kazakh_conversation(stack: Path) -> None:
 def test_russian_conversation_with_a_question_inside_the_school_check(stack: Path) -> None:
     chat = Conversation("e2e-ru")
     answer = chat.text("Почему Starlink официально не продаётся в Казахстане?")
-    assert "Источник: Kursiv" in answer
-    assert "По состоянию на октябрь 2023 г." in answer
+    assert "Источник: Vlast.kz" in answer
+    assert "По состоянию на 13 августа 2025 г." in answer
+    assert "Так было по состоянию на октябрь 2023 г.; с тех пор ситуация изменилась." in answer
     chat.text("проверить школу")
     detour = chat.say("а сколько стоит старлинк в месяц")
-    assert "200" in detour[0]["text"]
+    assert "23 000 тенге" in detour[0]["text"].replace("\xa0", " ")
     assert detour[-1]["text"].startswith("В какой области")  # back to the form's question
     assert "Не нашёл" in chat.text("Мордор")
     assert "сельском" in chat.text("туркестанская обл")
@@ -88,8 +93,13 @@ def test_russian_conversation_with_a_question_inside_the_school_check(stack: Pat
 def test_english_conversation_with_a_language_switch(stack: Path) -> None:
     chat = Conversation("e2e-en", "en")
     answer = chat.text("Is Kazakhstan covered by Starlink?")
-    assert "Source: Kursiv" in answer
-    assert "True as of October 2023" in answer
+    assert "Source: Vlast.kz" in answer
+    assert "True as of August 13, 2025" in answer
+    news = chat.say("what's new about starlink in kazakhstan?")
+    assert news[0]["text"].startswith("What has changed lately, newest first:")
+    dates = re.findall(r"^• (\w+ \d{1,2}, \d{4}|\w+ \d{4}):", news[0]["text"], re.M)
+    assert len(dates) == 5
+    assert len(news[0]["buttons"]) == 5
     assert "I can tell you about" in chat.text("who won the football world cup in 2022?")
     assert chat.text("switch to russian please").startswith("Хорошо")
     assert "Источник" in chat.text("is starlink legal in kazakhstan?")  # the explicit choice wins

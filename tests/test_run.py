@@ -50,7 +50,8 @@ def test_make_run_without_a_token_chats_in_the_terminal_and_stops_everything(tmp
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TELEGRAM_BOT_TOKEN is not set" in out
-    assert "Дереккөз: Kursiv" in out  # the question, answered in Kazakh with its source
+    assert "Дереккөз: Vlast.kz" in out  # the question, answered in Kazakh with its source…
+    assert "https://vlast.kz/english/" in out  # …whose link the terminal shows as text
     assert "[1] 👍" in out  # buttons are numbered choices
     assert "[1] Мектепті тексеру" in out  # /help offers the school check first…
     assert "Мектеп қай облыста" in out  # …and typing "1" pressed it
