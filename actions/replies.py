@@ -89,6 +89,7 @@ RESPONSES: dict[str, Reply] = {
             "• answer questions about satellite internet and Starlink in Kazakhstan: availability, "
             "legal status, licences and frequencies, prices, who is involved;\n"
             "• check whether a school fits the group the rural-school satellite programme targets;\n"
+            "• list what changed lately, newest first (/news);\n"
             "• tell you where to find official information.\n"
             "I speak Kazakh, Russian and English: write in any of them, or say which one you prefer."
         ),
