@@ -60,10 +60,7 @@ class Timeline:
     lead: Fact
     other: Fact | None = None
     earlier: tuple[Fact, ...] = ()
-
-    @property
-    def lead_is_history(self) -> bool:
-        return self.other is not None and self.other.as_of.first_day > self.lead.as_of.first_day
+    lead_is_history: bool = False  # then ``other`` is the current fact; else ``other`` is history
 
 
 def place(
@@ -85,10 +82,10 @@ def place(
         if asks_about_past(question, fact):
             history = next((f for f in ranked if f.id != fact.id and kb.newest(f).id == fact.id), None)
             if history is not None:
-                return Timeline(history, other=fact)
+                return Timeline(history, other=fact, lead_is_history=True)
         return Timeline(fact, earlier=tuple(kb.predecessors(fact)[:2]))
     if past or asks_about_past(question, newest):
-        return Timeline(fact, other=newest)
+        return Timeline(fact, other=newest, lead_is_history=True)
     return Timeline(newest, other=fact)
 
 
