@@ -1,5 +1,5 @@
 # Aqparat: every command a developer or CI needs. `make help` lists them.
-# Two virtual environments (see DEVELOPERS.md): .venv (Python 3.11, the app) and
+# Two virtual environments (see README): .venv (Python 3.11, the app) and
 # .venv-rasa (Python 3.10, Rasa 3.6.21). Each is rebuilt from scratch when missing or when
 # its requirements change: the stamp file's name carries a hash of the requirements.
 
@@ -8,7 +8,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY311 ?= python3
-PY310 ?= /root/.pyenv/versions/3.10.13/bin/python
+# Python 3.10 for Rasa: PY310 from the environment, else python3.10 on PATH, pyenv's or uv's.
+PY310 ?= $(shell stack/python310.sh)
 VENV := .venv
 RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
@@ -52,7 +53,9 @@ $(APP_STAMP):
 venv-rasa: $(RASA_STAMP) ## the dialogue-engine environment (.venv-rasa, Python 3.10, Rasa 3.6.21)
 
 $(RASA_STAMP):
-	@echo "==> creating $(RASA_VENV) (Python 3.10, Rasa 3.6.21) — about 80 s and 2.7 GB"
+	@test -n "$(PY310)" || { echo "error: Rasa 3.6 needs Python 3.10, and none was found (python3.10 on PATH, pyenv, uv)." \
+		"Install it (apt-get install python3.10, pyenv install 3.10, or uv python install 3.10) or set PY310=/path/to/python3.10." >&2; exit 1; }
+	@echo "==> creating $(RASA_VENV) (Python 3.10 at $(PY310), Rasa 3.6.21) — about 80 s and 2.7 GB"
 	rm -rf $(RASA_VENV)
 	$(PY310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install --progress-bar off -r requirements/rasa.txt
