@@ -14,8 +14,13 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
 
-APP_REQS := requirements/torch.txt requirements/app.txt requirements/dev.txt pyproject.toml
-APP_STAMP := $(VENV)/.installed-$(shell cat $(APP_REQS) | sha256sum | cut -c1-12)
+# The app stamp hashes what the install reads: the pins and pyproject's build-system, project and
+# tool.setuptools tables, not its lint or test settings (a ruff rule must not rebuild the venv).
+APP_STAMP := $(VENV)/.installed-$(shell $(PY311) -c 'import hashlib, json, tomllib; from pathlib import Path; \
+	d = tomllib.loads(Path("pyproject.toml").read_text()); \
+	keep = {"build-system": d.get("build-system"), "project": d.get("project"), "setuptools": d.get("tool", {}).get("setuptools")}; \
+	pins = "".join(Path(f"requirements/{n}.txt").read_text() for n in ("torch", "app", "dev")); \
+	print(hashlib.sha256((pins + json.dumps(keep, sort_keys=True)).encode()).hexdigest()[:12])')
 RASA_STAMP := $(RASA_VENV)/.installed-$(shell sha256sum requirements/rasa.txt | cut -c1-12)
 
 export TOKENIZERS_PARALLELISM ?= false
