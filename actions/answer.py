@@ -53,6 +53,7 @@ HISTORY_AS_OF = N_("This was the situation as of {as_of}; it has changed since."
 NOW_HEAD = N_("Now (as of {as_of}):")
 EARLIER_HEAD = N_("Earlier (as of {as_of}):")
 EARLIER_BUTTON = N_("Earlier: {label}")
+ALTERNATIVE_BUTTON = N_("Or did you mean: {label}?")
 CLARIFY = N_("I am not sure which of these you mean. Please choose one:")
 UNKNOWN = N_(
     "I don't have a reliable answer to that in my sources yet, so I won't guess. I have noted "
@@ -129,11 +130,21 @@ def topics_list(texts: Texts) -> str:
 
 
 def answer_with_fact(
-    dispatcher: CollectingDispatcher, timeline: Timeline, kb: KnowledgeBase, texts: Texts
+    dispatcher: CollectingDispatcher,
+    timeline: Timeline,
+    kb: KnowledgeBase,
+    texts: Texts,
+    alternative: Fact | None = None,
 ) -> None:
+    """The answer with its feedback buttons, the chain's earlier facts, and a close runner-up
+    (``alternative``) for when the question meant something else: answering first and offering
+    the other reading costs the user one tap, where asking first costs every user one."""
     earlier = [
         fact_button(f, texts, texts(EARLIER_BUTTON, label=f.label.get(texts.lang))) for f in timeline.earlier
     ]
+    if alternative is not None:
+        label = alternative.label.get(texts.lang)
+        earlier.append(fact_button(alternative, texts, texts(ALTERNATIVE_BUTTON, label=label)))
     dispatcher.utter_message(
         text=render_timeline(timeline, kb, texts, dt.date.today()),
         buttons=[
@@ -222,14 +233,15 @@ class ActionAnswer(SharedAction):
             fact_id=timeline.lead.id if timeline else None,  # the fact the user read first
         )
         if timeline is not None:
-            answer_with_fact(dispatcher, timeline, knowledge.kb, texts)
+            alternative = decision.alternative.fact if decision.alternative else None
+            answer_with_fact(dispatcher, timeline, knowledge.kb, texts, alternative)
             return [SlotSet("last_question", asked), SlotSet("last_fact", timeline.lead.id)]
         if decision.kind == "clarify":
             dispatcher.utter_message(
                 text=texts(CLARIFY), buttons=[fact_button(hit.fact, texts) for hit in decision.hits]
             )
             return [SlotSet("last_question", asked), SlotSet("last_fact", None)]
-        off_topic = bool(decision.hits) and decision.confidence >= decision.threshold
+        off_topic = decision.off_topic
         self.shared.log.record_unanswered(
             text=text,
             lang=texts.lang,

@@ -201,7 +201,7 @@ def main() -> int:
     questions = QuestionSet.read(DEFAULT_QUESTIONS[0])
     queries = [q.text for q in questions.questions] + [q.text for q in questions.out_of_scope]
     rate, query_encode_ms = encode_rate(embedder, queries)
-    print(f"model {embedder.name}; torch threads {settings.torch_threads}; cores {os.cpu_count()}")
+    print(f"model {embedder.name}; encoder threads {settings.encoder_threads}; cores {os.cpu_count()}")
     print(
         f"encoding: {rate:,.0f} texts/s in batches; one question {query_encode_ms:.1f} ms (p50 over all "
         "questions, Cyrillic included, which an English-only model is never asked to encode)"

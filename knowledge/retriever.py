@@ -1,10 +1,13 @@
 """Ranking facts for a question and deciding whether to answer, ask, or decline.
 
-Two signals are fused per fact: the cosine of the question with the fact's rows in embedding
-space (when the model reads the question's script) and the character n-gram TF-IDF cosine, each
-averaged over the fact's ``TOP_ROWS`` best-matching rows, so one stray look-alike row weighs less
-than several agreeing ones. Scores of the two modes ("fused" and "lexical") live on different
-scales, so each has its own calibrated threshold (see ``calibrate``).
+Two signals find the candidates and describe each: the cosine of the question with the fact's
+rows in embedding space (when the model reads the question's script) and the character n-gram
+TF-IDF cosine, each averaged over the fact's ``TOP_ROWS`` best-matching rows, so one stray
+look-alike row weighs less than several agreeing ones. The question classifier learned at build
+time (``knowledge.classifier``) then gives each candidate the probability that its fact is the one
+asked about; the decision answers first when one fact is likely, offers a close runner-up beside
+the answer, and asks between two only when neither is likely enough on its own. A base too large
+for the classifier is decided by the calibrated similarity scores instead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from knowledge.classifier import NOT_OURS
 from knowledge.embedder import Embedder
 from knowledge.index import DECLINE, KnowledgeIndex, Row
 from knowledge.schema import Fact, Source
@@ -37,6 +41,7 @@ class Hit:
     dense: float | None
     mode: Mode
     matched: Row
+    confidence: float  # the classifier's probability of the fact's chain; ``score`` without one
 
     def statement(self, lang: str) -> str:
         """The answer text in ``lang``, figures formatted for that language."""
@@ -49,10 +54,12 @@ class Hit:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Facts best first, and how well the best out-of-scope anchor matched (0 if none did)."""
+    """Facts best first, how well the best out-of-scope anchor matched (0 if none did), and the
+    classifier's probability that the question is not ours (None without a classifier)."""
 
     hits: list[Hit]
     decline: float = 0.0
+    not_ours: float | None = None
 
     @property
     def declined_by_anchor(self) -> bool:
@@ -71,10 +78,12 @@ class Decision:
     hits: tuple[Hit, ...]
     threshold: float
     ranked: tuple[Hit, ...] = ()  # every ranked fact, best first: the answer's neighbours in time
+    alternative: Hit | None = None  # a close runner-up, offered beside the answer ("or did you mean")
+    off_topic: bool = False  # declined because an out-of-scope anchor matched better than any fact
 
     @property
     def confidence(self) -> float:
-        return self.hits[0].score if self.hits else 0.0
+        return self.hits[0].confidence if self.hits else 0.0
 
 
 class Retriever:
@@ -89,6 +98,8 @@ class Retriever:
         margin: float = 0.04,
         dense_weight: float = 0.5,
         max_query_chars: int = 1_000,
+        answer_threshold: float | None = None,
+        use_classifier: bool = True,
     ) -> None:
         self.index = index
         self.embedder = embedder if index.dense is not None else None
@@ -98,13 +109,20 @@ class Retriever:
         self.max_query_chars = max_query_chars
         self._row_fact = index.row_fact
         self._decline_group = index.fact_ids.index(DECLINE) if DECLINE in index.fact_ids else -1
+        self._group = {fact_id: i for i, fact_id in enumerate(index.fact_ids)}
+        self.classifier = index.classifier if use_classifier else None
+        self.answer_threshold = answer_threshold  # overrides the classifier's calibrated one
 
     def search(self, text: str, k: int = 5) -> list[Hit]:
         """The ``k`` best facts for ``text``, best first; [] when the text has no words at all."""
         return self.rank(text, k).hits
 
-    def rank(self, text: str, k: int = 5, *, exclude: Collection[int] = ()) -> Ranking:
-        """Rank facts and the decline anchors; ``exclude`` hides rows (leave-one-out calibration)."""
+    def rank(
+        self, text: str, k: int = 5, *, exclude: Collection[int] = (), on_topic: bool = False
+    ) -> Ranking:
+        """Rank facts and the decline anchors; ``exclude`` hides rows (leave-one-out training);
+        ``on_topic`` when the conversation already established the topic, so the anchors do not
+        count (a follow-up such as "and the price?" reads like an off-topic price question)."""
         query = clean_query(text, self.max_query_chars)
         if not fold(query):
             return Ranking([])
@@ -120,26 +138,62 @@ class Retriever:
             found = min(CANDIDATE_ROWS + len(exclude), self.index.dense.ntotal)
             _, rows = self.index.dense.search(vector[None, :], found)
             candidates = np.concatenate([candidates, rows[0][rows[0] >= 0]])
+        classes = None if self.classifier is None else self.classifier.probabilities(query, vector)
+        if classes:  # the likeliest chains are candidates even when their wording differs
+            likely = sorted((c for c in classes if c != NOT_OURS), key=classes.__getitem__)[-3:]
+            candidates = np.concatenate([candidates, self.index.bounds[[self._group[c] for c in likely]]])
         groups = np.unique(self._row_fact[candidates]) if len(candidates) else np.array([], np.int64)
         is_decline = groups == self._decline_group
-        facts = _GroupScores.of(self, groups[~is_decline], lexical, vector, excluded, TOP_ROWS)
+        fact_groups = groups[~is_decline]
+        facts = _GroupScores.of(self, fact_groups, lexical, vector, excluded, TOP_ROWS)
         anchors = _GroupScores.of(self, groups[is_decline], lexical, vector, excluded, 1)
-        decline = float(anchors.score[0]) if len(anchors.score) else 0.0
-        order = np.argsort(-facts.score, kind="stable")[:k]
-        return Ranking([facts.hit(self, i) for i in order], decline)
+        decline = float(anchors.score[0]) if len(anchors.score) and not on_topic else 0.0
+        if classes is None:
+            order = np.argsort(-facts.score, kind="stable")[:k]
+            return Ranking([facts.hit(self, i, float(facts.score[i])) for i in order], decline)
+        not_ours = 0.0 if on_topic else classes.pop(NOT_OURS, 0.0)
+        if on_topic:  # the topic is ours: share out what "not ours" held
+            rest = 1.0 - classes.pop(NOT_OURS, 0.0)
+            classes = {c: p / rest for c, p in classes.items()} if rest > 0 else classes
+        kb = self.index.kb
+        chain = [kb.newest(kb.facts[self.index.fact_ids[g]]).id for g in fact_groups]
+        confidence = np.array([classes.get(c, 0.0) for c in chain], dtype=np.float64)
+        order = np.lexsort((-facts.score, -confidence))[:k]
+        return Ranking([facts.hit(self, i, float(confidence[i])) for i in order], decline, not_ours)
 
-    def decide(self, ranking: Ranking, *, on_topic: bool = False) -> Decision:
-        """Answer above the threshold; offer two facts whose scores are within the margin;
-        decline below it, or when an out-of-scope anchor matches better than any fact, unless the
-        conversation already established the topic (``on_topic``: a follow-up such as "and the
-        price?" reads like an off-topic price question on its own)."""
+    def decide(self, ranking: Ranking) -> Decision:
+        """Answer first: the likeliest fact when the classifier is confident, with a close
+        runner-up offered beside it; "which did you mean?" only when neither of two plausible
+        facts is likely enough alone; otherwise decline. Two facts of one supersedes chain are
+        never a choice, since the answer shows both ends of the chain (``knowledge.timeline``)."""
+        hits = ranking.hits
+        if self.classifier is None or ranking.not_ours is None:
+            return self._decide_by_similarity(ranking)
+        answer = self.answer_threshold if self.answer_threshold is not None else self.classifier.answer
+        alternative = answer / 2  # half as likely as an answer must be: worth one button
+        if not hits:
+            return Decision("unknown", (), answer)
+        top = hits[0]
+        if ranking.not_ours > top.confidence:
+            return Decision("unknown", tuple(hits[:3]), answer, off_topic=True)
+        runner = next((h for h in hits[1:] if not self._same_chain(top, h)), None)
+        plausible = runner if runner is not None and runner.confidence >= alternative else None
+        if top.confidence >= answer:
+            return Decision("answer", (top,), answer, tuple(hits), plausible)
+        if plausible is not None and top.confidence + plausible.confidence >= answer:
+            return Decision("clarify", (top, plausible), answer)
+        return Decision("unknown", tuple(hits[:3]), answer)
+
+    def _decide_by_similarity(self, ranking: Ranking) -> Decision:
+        """Without a classifier (a base too small or too large for one): a calibrated threshold on
+        the similarity score, and a choice between two facts whose scores are within the margin."""
         hits = ranking.hits
         if not hits:
             return Decision("unknown", (), self.thresholds["lexical"])
         top = hits[0]
         threshold = self.thresholds[top.mode]
-        if top.score < threshold or (ranking.declined_by_anchor and not on_topic):
-            return Decision("unknown", tuple(hits[:3]), threshold)
+        if top.score < threshold or ranking.declined_by_anchor:
+            return Decision("unknown", tuple(hits[:3]), threshold, off_topic=top.score >= threshold)
         if len(hits) > 1 and top.score - hits[1].score < self.margin and not self._same_chain(top, hits[1]):
             return Decision("clarify", (top, hits[1]), threshold)
         return Decision("answer", (top,), threshold, tuple(hits))
@@ -151,7 +205,7 @@ class Retriever:
         return kb.newest(a.fact).id == kb.newest(b.fact).id
 
     def ask(self, text: str, *, on_topic: bool = False) -> Decision:
-        return self.decide(self.rank(text), on_topic=on_topic)
+        return self.decide(self.rank(text, on_topic=on_topic))
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:
@@ -213,7 +267,7 @@ class _GroupScores:
             best = np.where(dense * w >= lex * (1 - w), rows[pick, np.argmax(sims, axis=1)], best)
         return cls(np.round(score, 6), lex, dense, best)
 
-    def hit(self, retriever: Retriever, i: int) -> Hit:
+    def hit(self, retriever: Retriever, i: int, confidence: float) -> Hit:
         row = retriever.index.rows[int(self.best_row[i])]
         fact = retriever.index.kb.facts[row.fact_id]
         return Hit(
@@ -224,6 +278,7 @@ class _GroupScores:
             dense=None if self.dense is None else float(self.dense[i]),
             mode="lexical" if self.dense is None else "fused",
             matched=row,
+            confidence=confidence,
         )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read_anchors
+from knowledge.classifier import RECIPE as CLASSIFIER_RECIPE
 from knowledge.embedder import Embedder, embedder_for
 from knowledge.index import (
     IndexError_,
@@ -52,7 +53,7 @@ def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Sett
     calibrated thresholds) stale."""
     recipe = (
         f"top{TOP_ROWS}:anchor-vs-score:w{settings.dense_weight}:ng{NGRAMS}:df{MAX_ROWS_PER_NGRAM}"
-        f":cost{WRONG_ANSWER_COST}:chains"
+        f":cost{WRONG_ANSWER_COST}:chains:classifier{CLASSIFIER_RECIPE}"
     )
     digest = hashlib.sha256(f"{anchors_hash(anchors)}:{recipe}".encode()).hexdigest()
     return f"{kb.content_hash}:{digest[:16]}"
@@ -76,11 +77,15 @@ def build_and_save(
         progress=progress,
         say=say,
     )
-    say("calibrating the answer threshold")
+    say("fitting the question classifier")
     probe = Retriever(index, embedder, margin=settings.margin, dense_weight=settings.dense_weight)
-    thresholds = calibrate(probe)
+    thresholds, classifier = calibrate(probe)
+    index.classifier = classifier
     index.manifest = dataclasses.replace(
-        index.manifest, facts_hash=inputs_hash(kb, anchors, settings), calibration=thresholds
+        index.manifest,
+        facts_hash=inputs_hash(kb, anchors, settings),
+        calibration=thresholds,
+        classifier=classifier.summary() if classifier else None,
     )
     save_index(index, settings.index_dir)
     say(f"index written to {index.path}")
@@ -133,6 +138,7 @@ class KnowledgeService:
             margin=self.settings.margin,
             dense_weight=self.settings.dense_weight,
             max_query_chars=self.settings.max_query_chars,
+            answer_threshold=self.settings.threshold,
         )
 
     def reload(

