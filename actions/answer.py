@@ -199,27 +199,40 @@ class ActionAnswer(SharedAction):
         answer_with_fact(dispatcher, knowledge.place(found, past=True), knowledge.kb, texts)
         return [SlotSet("last_fact", fact_id)]
 
-    def _decide(self, text: str, previous: str | None, lang: str) -> tuple[Decision, str]:
-        """The message alone when it can be answered alone. A follow-up ("ал бағасы қанша?") that
-        cannot is tried again knowing the topic is ours (its own words often look like an
-        off-topic price question), then joined to the previous question for the subject. An
-        unrelated new question never borrows the previous one's subject."""
+    def _decide(
+        self, text: str, previous: str | None, previous_fact: str | None, lang: str
+    ) -> tuple[Decision, str]:
+        """A follow-up ("а для школ?") asks something new about the previous question's
+        subject, so it is first joined to that question, unless the join only finds the previous
+        answer again (the subject drowned the new words). Then it is tried alone, knowing the
+        topic is ours (its own words often look like an off-topic price question). Any other
+        message is decided alone: an unrelated new question never borrows the previous one's
+        subject. Measured: alone, "а сколько стоит в месяц?" after a question on why Starlink was
+        not sold took the per-school fee, and "and for schools?" after the home price took the
+        fibre plan; joined, the home price and the per-school fee."""
         knowledge = self.shared.knowledge
-        alone = knowledge.decide(text, lang)
-        if alone.kind == "answer" or not previous or not looks_like_follow_up(text):
-            return alone, text
-        in_context = knowledge.decide(text, lang, on_topic=True)
-        if in_context.kind != "unknown":
-            return in_context, text
+        if not previous or not looks_like_follow_up(text):
+            return knowledge.decide(text, lang), text
         joined_text = f"{previous} {text}"
         joined = knowledge.decide(joined_text, lang, on_topic=True)
-        return (joined, joined_text) if joined.kind != "unknown" else (alone, text)
+        if joined.kind == "answer" and not self._same_subject(joined.hits[0].fact, previous_fact):
+            return joined, joined_text
+        alone = knowledge.decide(text, lang, on_topic=True)
+        if alone.kind != "unknown":
+            return alone, text
+        return (joined, joined_text) if joined.kind != "unknown" else (knowledge.decide(text, lang), text)
+
+    def _same_subject(self, fact: Fact, previous_fact: str | None) -> bool:
+        """Whether ``fact`` is of the supersedes chain the previous answer came from."""
+        kb = self.shared.knowledge.kb
+        before = kb.facts.get(previous_fact) if previous_fact else None
+        return before is not None and kb.newest(before).id == kb.newest(fact).id
 
     def _answer_question(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, texts: Texts
     ) -> list[EventType]:
         previous = tracker.get_slot("last_question")
-        decision, asked = self._decide(text, previous, texts.lang)
+        decision, asked = self._decide(text, previous, tracker.get_slot("last_fact"), texts.lang)
         knowledge = self.shared.knowledge
         timeline = (
             knowledge.place(decision.hits[0].fact, question=asked, ranked=[h.fact for h in decision.ranked])

@@ -174,6 +174,26 @@ def test_follow_up_uses_the_previous_question(shared: Services) -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "follow_up", "expected"),
+    [
+        # alone, the follow-up takes the per-school fee; the subject is Starlink for homes
+        ("Почему Starlink официально не продаётся в Казахстане?", "а сколько стоит в месяц?",
+         "household-price-2025"),
+        # alone, "schools" takes the fibre plan; the subject is the price
+        ("how much does starlink cost per month?", "and for schools?", "interconnect-point-monthly-fee"),
+    ],
+)  # fmt: skip
+def test_follow_up_asks_something_new_about_the_previous_subject(
+    shared: Services, first: str, follow_up: str, expected: str
+) -> None:
+    _, events = run(ActionAnswer(shared), tracker(first))
+    before = slots_of(events)
+    slots = {"last_question": before["last_question"], "last_fact": before["last_fact"]}
+    _, events = run(ActionAnswer(shared), tracker(follow_up, slots=slots, earlier=[first]))
+    assert slots_of(events)["last_fact"] == expected
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [("and for schools?", True), ("а сколько это стоит?", True), ("ал бағасы қанша?", True),
      ("is starlink legal in kazakhstan", False), ("what is the price of starlink", False)],
