@@ -29,7 +29,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 RASA := $(RASA_VENV)/bin/rasa
 RASA_ENV := TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
 MODEL := models/aqparat.tar.gz
-RASA_DATA := config.yml domain.yml $(wildcard nlu/*.yml)
+RASA_DATA := config.yml domain.yml $(wildcard nlu/*.yml nlu/*.py)
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

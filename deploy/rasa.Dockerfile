@@ -18,6 +18,9 @@ WORKDIR /app
 COPY --chown=1001:0 config.yml domain.yml credentials.yml ./
 COPY --chown=1001:0 deploy/endpoints.yml ./endpoints.yml
 COPY --chown=1001:0 models/aqparat.tar.gz ./models/aqparat.tar.gz
+# Our pipeline components (config.yml names them nlu.*): Rasa imports them from its working
+# directory when it loads the model.
+COPY --chown=1001:0 nlu/__init__.py nlu/featurizer.py nlu/intent_classifier.py ./nlu/
 # Retention for the tracker store (the compose `retention` service): it needs Rasa's own reading
 # of endpoints.yml, SQLAlchemy and psycopg2, all of which this image has.
 COPY --chown=1001:0 stack/tracker_retention.py ./tracker_retention.py

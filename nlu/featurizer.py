@@ -39,6 +39,11 @@ BATCH = 256
 THREADS_VARIABLE = "AQPARAT_ENCODER_THREADS"
 
 
+def encodable(text: str) -> str:
+    """The engine takes UTF-8: a lone surrogate (Telegram clients send them) becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds the e5 query vector of a message's text as a dense sentence feature."""
@@ -91,10 +96,12 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return self._engine
 
     def process(self, messages: list[Message]) -> list[Message]:
-        with_text = [m for m in messages if m.get(TEXT)]
+        """Every message with a text attribute gets a vector, an empty one included: DIET,
+        trained with the feature, fails on a message that lacks it."""
+        with_text = [m for m in messages if m.get(TEXT) is not None]
         for start in range(0, len(with_text), BATCH):
             batch = with_text[start : start + BATCH]
-            vectors = np.asarray(self.engine.query([m.get(TEXT) for m in batch]), dtype=np.float32)
+            vectors = np.asarray(self.engine.query([encodable(m.get(TEXT)) for m in batch]), dtype=np.float32)
             for message, vector in zip(batch, vectors, strict=True):
                 message.add_features(
                     Features(
