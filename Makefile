@@ -1,5 +1,5 @@
 # Aqparat: every command a developer or CI needs. `make help` lists them.
-# Two virtual environments (see README): .venv (Python 3.11, the app) and
+# Two virtual environments (see docs/architecture.md): .venv (Python 3.11, the app) and
 # .venv-rasa (Python 3.10, Rasa 3.6.21). Each is rebuilt from scratch when missing or when
 # its requirements change: the stamp file's name carries a hash of the requirements.
 
@@ -81,7 +81,7 @@ validate: venv ## validate the fact files
 index: venv ## build the retrieval index if the facts or the model changed
 	$(PY) -m knowledge build
 
-eval: index ## retrieval quality on tests/data (the 2023 set and the current-facts set)
+eval: index ## answer quality on tests/data: the 2023, current-facts and held-out question sets
 	$(PY) -m knowledge eval --show-misses
 
 stats: venv ## facts per topic and language, facts due for review
