@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.classifier import NOT_OURS, Classifier, fit
-from knowledge.index import DECLINE, KnowledgeIndex
+from knowledge.index import DECLINE, KnowledgeIndex, Row
 from knowledge.loader import read_yaml
 from knowledge.retriever import DEFAULT_THRESHOLDS, Retriever
 from knowledge.schema import LANGUAGES
@@ -84,7 +84,23 @@ def fit_classifier(index: KnowledgeIndex) -> Classifier | None:
     picked = list(range(len(rows)))
     labels = [NOT_OURS if r.fact_id == DECLINE else kb.newest(kb.facts[r.fact_id]).id for r in rows]
     vectors = index.vectors(np.array(picked)) if index.dense is not None and picked else None
-    return fit([r.text for r in rows], vectors, labels, WRONG_ANSWER_COST)
+    return fit([r.text for r in rows], vectors, labels, translation_groups(rows), WRONG_ANSWER_COST)
+
+
+def translation_groups(rows: list[Row]) -> list[str]:
+    """Which rows say the same thing: a fact's statement in its three languages, and its n-th
+    example question in each language (the files list them in the same order); likewise the n-th
+    anchor of each language."""
+    seen: dict[tuple[str, str, str], int] = {}
+    groups = []
+    for row in rows:
+        if row.kind == "statement":
+            groups.append(f"{row.fact_id}:statement")
+            continue
+        position = seen.get((row.fact_id, row.lang, row.kind), 0)
+        seen[(row.fact_id, row.lang, row.kind)] = position + 1
+        groups.append(f"{row.fact_id}:{position}")
+    return groups
 
 
 def best_threshold(samples: list[Sample]) -> float | None:

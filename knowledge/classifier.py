@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 from knowledge.text import fold
 
@@ -42,7 +42,7 @@ FOLDS = 5
 WORD = r"(?u)\b\w+\b"  # one-letter words count: "и", "а", "ал" change a question
 FILE = "classifier.pkl"
 # Part of the index's input hash: a change to the recipe rebuilds the index.
-RECIPE = f"char2-4+word1-2:v{VECTOR_WEIGHT}:C{REGULARISATION}:folds{FOLDS}:max{MAX_CHAINS}"
+RECIPE = f"char2-4+word1-2:v{VECTOR_WEIGHT}:C{REGULARISATION}:group-folds{FOLDS}:max{MAX_CHAINS}"
 
 
 def normalise(text: str) -> str:
@@ -136,9 +136,15 @@ def best_threshold(confidence: np.ndarray, correct: np.ndarray, declined: np.nda
     return best
 
 
-def fit(texts: list[str], vectors: np.ndarray | None, labels: list[str], cost: float) -> Classifier | None:
+def fit(
+    texts: list[str], vectors: np.ndarray | None, labels: list[str], groups: list[str], cost: float
+) -> Classifier | None:
     """Fit on the example questions and anchors; None when there is too little or too much to
-    learn from (fewer than ``MIN_EXAMPLES``, fewer than two chains, or more than ``MAX_CHAINS``)."""
+    learn from (fewer than ``MIN_EXAMPLES``, fewer than two chains, or more than ``MAX_CHAINS``).
+
+    ``groups`` names the texts that say the same thing (one question in three languages): a fold
+    leaves a whole group out, so the threshold is chosen on questions the model has not seen in
+    any language, as a resident's question will be."""
     y = np.array(labels)
     classes, counts = np.unique(y, return_counts=True)
     chains = len(set(classes) - {NOT_OURS})
@@ -149,8 +155,8 @@ def fit(texts: list[str], vectors: np.ndarray | None, labels: list[str], cost: f
     strata = np.array(["~rare" if c in rare else c for c in y])
     confidence = np.zeros(len(y))
     predicted = np.empty(len(y), dtype=object)
-    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
-    for train, test in folds.split(normalised, strata if len(rare) < len(classes) else None):
+    folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=0)
+    for train, test in folds.split(normalised, strata, groups):
         chars, words, model = _fit_model(
             [normalised[i] for i in train], None if vectors is None else vectors[train], y[train]
         )
