@@ -16,12 +16,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SharedAction
-from actions.i18n import N_, Texts
 from knowledge.loader import KnowledgeBase
 from knowledge.retriever import Decision
 from knowledge.schema import Fact, Source
-from knowledge.text import clean_query, fold, has_words
+from knowledge.text import fold, has_words
 from knowledge.timeline import Timeline
+from texts.catalogs import N_
+from texts.clean import clean_message
+from texts.localized import Texts
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ class ActionAnswer(SharedAction):
         # What retrieval will read anyway (no control or invisible characters, no lone surrogates,
         # capped); cleaning here keeps the same text out of the logs and the last_question slot.
         limit = self.shared.settings.max_query_chars
-        text = clean_query(str(tracker.latest_message.get("text") or ""), limit)
+        text = clean_message(str(tracker.latest_message.get("text") or ""), limit)
         chosen = next(
             (
                 e.get("value")

@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 
-from actions.i18n import Texts
 from actions.language import conversation_language
 from actions.services import Services, services
+from texts.localized import Texts
 
 
 def reply_texts(tracker: Tracker, shared: Services) -> Texts:

@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import answer_with_fact
 from actions.base import SharedAction
-from actions.i18n import N_, Texts
-from actions.language import SUPPORTED
 from actions.replies import LANGUAGE_BUTTONS
 from knowledge.text import fold
+from texts.catalogs import N_
+from texts.languages import LANGUAGES
+from texts.localized import Texts
 
 OFFICIAL_FACT = "official-information"  # knowledge/facts/guidance.yml: which ministry, where it publishes
 
@@ -96,7 +97,7 @@ class ActionChangeLanguage(SharedAction):
         named = {
             e.get("value")
             for e in tracker.latest_message.get("entities") or []
-            if e.get("entity") == "language" and e.get("value") in SUPPORTED
+            if e.get("entity") == "language" and e.get("value") in LANGUAGES
         }
         chosen = (
             named.pop() if len(named) == 1 else requested_language(tracker.latest_message.get("text") or "")

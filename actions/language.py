@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from babel import Locale
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from knowledge.schema import LANGUAGES
-from knowledge.text import KAZAKH_LETTERS, clean_query
+from texts.clean import clean_message
+from texts.languages import KAZAKH_LETTERS, LANGUAGES, language_from_code
 
-SUPPORTED = LANGUAGES
 MIN_LETTERS = 5
 MIN_CONFIDENCE = 0.75
 MAX_DETECT_CHARS = 1_000  # retrieval reads no more of a question either; keeps each call cheap
@@ -45,24 +43,13 @@ def detect_language(text: str) -> str | None:
     every earlier message of the conversation too, so one such message would otherwise break
     every later reply. Invisible and control characters, markup and links say nothing about the
     language."""
-    text = _NOT_LANGUAGE.sub(" ", clean_query(text, MAX_DETECT_CHARS))
+    text = _NOT_LANGUAGE.sub(" ", clean_message(text, MAX_DETECT_CHARS))
     if any(ch in KAZAKH_LETTERS for ch in text):
         return "kk"
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return None
     best = _detector().compute_language_confidence_values(text)[0]
     return _CODES[best.language] if best.value >= MIN_CONFIDENCE else None
-
-
-def language_from_hint(code: str | None) -> str | None:
-    """A channel's locale code ("en-US", "kk-KZ", "uk") mapped to one we speak, if any."""
-    if not code:
-        return None
-    try:
-        locale = Locale.negotiate([code.replace("_", "-")], list(SUPPORTED), sep="-")
-    except (ValueError, TypeError):
-        return None
-    return str(locale) if locale is not None else None
 
 
 @dataclass(frozen=True)
@@ -81,9 +68,9 @@ def reply_language(signals: LanguageSignals, default: str) -> str:
         signals.chosen,
         detect_language(signals.text),
         signals.previous,
-        language_from_hint(signals.channel_hint),
+        language_from_code(signals.channel_hint),
     ):
-        if candidate in SUPPORTED:
+        if candidate in LANGUAGES:
             return candidate
     return default
 

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import fact_button
 from actions.base import SharedAction
-from actions.i18n import N_
 from knowledge.timeline import recent_changes
+from texts.catalogs import N_
 
 NEWS_ITEMS = 5  # a phone screen of headlines; each is a button to the full, sourced answer
 NEWS_HEAD = N_("What has changed lately, newest first:")

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from actions.answer import EMPTY
-from actions.i18n import N_, Texts
 from actions.language import conversation_language
 from actions.replies import RESPONSES
 from knowledge.text import has_words
+from texts.catalogs import N_
+from texts.localized import Texts
 
 log = logging.getLogger(__name__)
 

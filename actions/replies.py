@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from actions.i18n import N_, Texts
 from actions.services import services
+from texts.catalogs import N_
+from texts.localized import Texts
 
 
 @dataclass(frozen=True)

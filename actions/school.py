@@ -20,12 +20,14 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SharedAction, reply_texts
-from actions.i18n import N_, Texts
 from actions.replies import ASKS
 from actions.services import Services, services
 from knowledge.eligibility import Rule, SchoolAnswers
 from knowledge.identifiers import BinProblem, bin_problem, normalise_bin
-from knowledge.text import clean_query, fold, has_words
+from knowledge.text import fold, has_words
+from texts.catalogs import N_
+from texts.clean import clean_message
+from texts.localized import Texts
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +203,7 @@ class ValidateSchoolForm(FormValidationAction):
         is not a typo the user can see)."""
         if tracker.get_slot("requested_slot") != slot or tracker.active_loop_name != FORM:
             return None
-        return clean_query(str(tracker.latest_message.get("text") or ""), ANSWER_CHARS)
+        return clean_message(str(tracker.latest_message.get("text") or ""), ANSWER_CHARS)
 
     async def extract_school_region(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -218,7 +220,7 @@ class ValidateSchoolForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # cleared by a (re)start, not an answer
             return {"school_region": None}
-        typed = clean_query(str(value), ANSWER_CHARS)
+        typed = clean_message(str(value), ANSWER_CHARS)
         region = self.shared.regions.resolve(typed) if has_words(typed) else None
         if region is None:
             texts = reply_texts(tracker, self.shared)

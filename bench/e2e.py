@@ -71,8 +71,10 @@ import httpx
 import yaml
 
 from bot.render import split_text
-from bot.texts import SLOW_DOWN, SUPPORTED, UNAVAILABLE, BotTexts
+from bot.texts import SLOW_DOWN, UNAVAILABLE
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
+from texts.languages import LANGUAGES
+from texts.localized import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -550,7 +552,7 @@ class WatchedStandIn(BotApiStandIn):
 
 def bot_failure_texts() -> frozenset[str]:
     """What the bot says instead of an answer, in every language: these are errors here."""
-    return frozenset(BotTexts(lang)(text) for lang in SUPPORTED for text in (UNAVAILABLE, SLOW_DOWN))
+    return frozenset(Texts(lang)(text) for lang in LANGUAGES for text in (UNAVAILABLE, SLOW_DOWN))
 
 
 def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subprocess.Popen[bytes]:
@@ -631,7 +633,7 @@ def bare_training_files(nlu_dir: Path, config: Path) -> dict[str, str]:
     """A model with our pipeline, policies and NLU examples (so DIET, the featurizers and TED cost
     the same) but no custom action and no NLG server: each intent gets one reply in the domain."""
     examples: dict[str, list[str]] = defaultdict(list)
-    for lang in SUPPORTED:
+    for lang in LANGUAGES:
         data = yaml.safe_load((nlu_dir / f"{lang}.yml").read_text(encoding="utf-8")) or {}
         for item in data.get("nlu", []):
             for line in (item.get("examples") or "").splitlines():

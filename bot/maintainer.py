@@ -25,10 +25,10 @@ from bot.texts import (
     STATS_TOP,
     STATS_USAGE,
     UNAVAILABLE,
-    BotTexts,
 )
 from knowledge.settings import Settings
 from knowledge.usage import DEFAULT_DAYS, MAX_DAYS, LanguageUsage, UsageStats
+from texts.localized import Texts
 
 SHOWN_PROBLEMS = 10
 PROBLEM_CHARS = 300  # one problem line; ten of them and the header stay well inside one message
@@ -49,7 +49,7 @@ def requested_days(args: Sequence[str]) -> int | None:
     return None
 
 
-async def reload_reply(client: AdminClient, texts: BotTexts) -> str:
+async def reload_reply(client: AdminClient, texts: Texts) -> str:
     try:
         report = await client.reload()
     except AdminUnavailable:
@@ -57,7 +57,7 @@ async def reload_reply(client: AdminClient, texts: BotTexts) -> str:
     return reload_text(report, texts)
 
 
-async def stats_reply(client: AdminClient, texts: BotTexts, args: Sequence[str]) -> str:
+async def stats_reply(client: AdminClient, texts: Texts, args: Sequence[str]) -> str:
     days = requested_days(args)
     if days is None:
         return texts(STATS_USAGE, max=texts.number(MAX_DAYS))
@@ -68,7 +68,7 @@ async def stats_reply(client: AdminClient, texts: BotTexts, args: Sequence[str])
     return stats_text(stats, texts)
 
 
-def reload_text(report: ReloadReport, texts: BotTexts) -> str:
+def reload_text(report: ReloadReport, texts: Texts) -> str:
     """Success with the fact count, or the problems that stopped the swap (the first few: the
     full list is one ``make validate`` away)."""
     facts = texts.number(report.facts)
@@ -86,7 +86,7 @@ def reload_text(report: ReloadReport, texts: BotTexts) -> str:
     return "\n".join(lines)
 
 
-def stats_text(stats: UsageStats, texts: BotTexts) -> str:
+def stats_text(stats: UsageStats, texts: Texts) -> str:
     header = texts(STATS_HEADER, start=texts.date(stats.since.date()), end=texts.date(stats.until.date()))
     if not stats.total.asked and not stats.top_unanswered:
         return f"{header}\n{texts(STATS_EMPTY)}"
@@ -104,7 +104,7 @@ def stats_text(stats: UsageStats, texts: BotTexts) -> str:
     return "\n".join(lines)
 
 
-def _usage_line(usage: LanguageUsage, label: str, texts: BotTexts) -> str:
+def _usage_line(usage: LanguageUsage, label: str, texts: Texts) -> str:
     return texts(
         STATS_LINE,
         language=label,

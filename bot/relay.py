@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from bot.flood import FloodRule, Verdict
@@ -24,11 +23,12 @@ from bot.texts import (
     STALE_BUTTON,
     TOO_LONG,
     UNAVAILABLE,
-    BotTexts,
-    language_from_code,
     language_of_reply,
 )
 from knowledge.settings import Settings
+from texts.clean import clean_message
+from texts.languages import language_from_code
+from texts.localized import Texts
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +44,7 @@ COMMAND_PAYLOADS = {
 }
 
 
-_DROPPED = frozenset({"Cs", "Cf"})  # lone surrogates; zero-width and direction marks, BOM
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{{KEY_CHARS}}}")  # what Store.key_for makes (base64url)
-
-
-def clean_message(text: str) -> str:
-    """What a user typed, made safe to send Rasa: NFC-normalised, lone surrogates and invisible
-    format characters (zero-width spaces and joiners, direction marks, BOM) dropped, control
-    characters (NUL, …) turned into spaces, whitespace collapsed.
-
-    Why here: a lone surrogate cannot be encoded as UTF-8, so the request to Rasa would fail
-    before it was sent, and a NUL or an invisible character inside a word splits it for the
-    intent model. What is left is exactly what the user could see; an empty result means
-    nothing readable was typed, and the relay asks for words without bothering Rasa."""
-    text = unicodedata.normalize("NFC", text)
-    kept = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category in _DROPPED:
-            continue
-        kept.append(" " if category == "Cc" else ch)
-    return " ".join("".join(kept).split())
 
 
 @dataclass(frozen=True)
@@ -117,14 +97,14 @@ class Relay:
         message = f"{who.chat_id}:{who.user_id}".encode()
         return hmac.new(self._salt.encode(), message, hashlib.sha256).hexdigest()[:32]
 
-    async def texts(self, who: Who, sender: str | None = None) -> BotTexts:
+    async def texts(self, who: Who, sender: str | None = None) -> Texts:
         sender = sender or await self.sender(who)
         lang = (
             await self.store.language(sender)
             or language_from_code(who.language_code)
             or self.settings.default_language
         )
-        return BotTexts(lang)
+        return Texts(lang)
 
     async def message(self, who: Who, text: str) -> list[Outgoing]:
         """A typed message (or a command's payload)."""

@@ -35,12 +35,12 @@ from bot.texts import (
     COMMANDS,
     RELOAD_STARTED,
     STALE_BUTTON,
-    SUPPORTED,
     UNAVAILABLE,
     UNKNOWN_COMMAND,
-    BotTexts,
 )
 from knowledge.settings import Settings
+from texts.languages import LANGUAGES
+from texts.localized import Texts
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,8 @@ async def post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     application.bot_data["relay"] = Relay.open(settings)
     application.bot_data["admin"] = AdminClient.from_settings(settings)
-    for lang in (None, *SUPPORTED):
-        texts = BotTexts(lang or settings.default_language)
+    for lang in (None, *LANGUAGES):
+        texts = Texts(lang or settings.default_language)
         commands = [BotCommand(name, texts(description)) for name, description in COMMANDS]
         await application.bot.set_my_commands(commands, language_code=lang)
     log.info("bot @%s ready", application.bot.username)

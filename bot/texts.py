@@ -3,8 +3,8 @@
 Everything else the user reads comes from Rasa. These are for the moments Rasa cannot speak:
 it is down or slow, the user floods, or the message is not something Rasa can read (a voice
 note, a 5,000-character paste, a message of nothing but invisible characters). The catalogs
-are the same ``locales/`` files the actions use, so translators still edit one place;
-``make catalogs`` compiles them before the bot starts.
+are the same ``locales/`` files the actions use, read and formatted by the same ``Texts`` (``texts/``),
+so translators still edit one place.
 
 Which language: the one the bot last replied in to this user (the tracker's language, mirrored
 by the store from Rasa's replies), else Telegram's language code, else the configured default.
@@ -12,28 +12,8 @@ by the store from Rasa's replies), else Telegram's language code, else the confi
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
-
-from knowledge.schema import LANGUAGES
-from knowledge.settings import PROJECT_DIR
-from knowledge.text import KAZAKH_LETTERS
-
-LOCALES_DIR = PROJECT_DIR / "locales"
-SUPPORTED = LANGUAGES
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction (``make messages``); it is translated where it is shown."""
-    return message
-
+from texts.catalogs import N_
+from texts.languages import KAZAKH_LETTERS
 
 UNAVAILABLE = N_(
     "Sorry, I cannot answer right now: my answering service is temporarily unavailable. "
@@ -82,43 +62,6 @@ COMMANDS = (
     ("language", N_("Change the language")),
     ("reset", N_("Start the conversation over")),
 )
-
-
-@cache
-def _translations(lang: str, root: Path = LOCALES_DIR) -> NullTranslations:
-    return Translations.load(str(root), [lang], domain="messages")
-
-
-@dataclass(frozen=True)
-class BotTexts:
-    lang: str
-
-    def __call__(self, message: str, /, **values: object) -> str:
-        text = _translations(self.lang).gettext(message)
-        return text.format(**values) if values else text
-
-    def number(self, value: int) -> str:
-        return format_decimal(value, locale=self.lang)
-
-    def percent(self, share: float) -> str:
-        return format_percent(share, locale=self.lang)
-
-    def date(self, value: dt.date) -> str:
-        return format_date(value, "long", locale=self.lang)
-
-    def language_name(self, code: str) -> str:
-        """A language's name in this one ("Қазақ тілі", "Казахский", "Kazakh"), capitalised as a label."""
-        try:
-            name = Locale.parse(code).get_display_name(self.lang) or code
-        except (ValueError, UnknownLocaleError):
-            name = code
-        return name[:1].upper() + name[1:]
-
-
-def language_from_code(code: str | None) -> str | None:
-    """Telegram's ``language_code`` ("kk", "ru", "en-US") mapped to one we speak."""
-    base = (code or "").replace("_", "-").split("-")[0].lower()
-    return base if base in SUPPORTED else None
 
 
 def language_of_reply(text: str) -> str | None:

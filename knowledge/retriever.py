@@ -22,7 +22,8 @@ from knowledge.classifier import NOT_OURS
 from knowledge.embedder import Embedder
 from knowledge.index import DECLINE, KnowledgeIndex, Row
 from knowledge.schema import Fact, Source
-from knowledge.text import clean_query, fold
+from knowledge.text import fold
+from texts.clean import clean_message
 
 Mode = Literal["fused", "lexical"]
 DEFAULT_THRESHOLDS: dict[str, float] = {"fused": 0.5, "lexical": 0.4}
@@ -123,7 +124,7 @@ class Retriever:
         """Rank facts and the decline anchors; ``exclude`` hides rows (leave-one-out training);
         ``on_topic`` when the conversation already established the topic, so the anchors do not
         count (a follow-up such as "and the price?" reads like an off-topic price question)."""
-        query = clean_query(text, self.max_query_chars)
+        query = clean_message(text, self.max_query_chars)
         if not fold(query):
             return Ranking([])
         lexical = self.index.lexical.scores(query)

@@ -16,9 +16,9 @@ from knowledge.dates import FlexibleDate
 from knowledge.figures import Figure, FigureName
 from knowledge.figures import problems as figure_problems
 from knowledge.figures import render as render_figures
+from texts.languages import LANGUAGES as LANGUAGES  # re-exported: knowledge/ names them from here
+from texts.languages import Lang
 
-Lang = Literal["kk", "ru", "en"]
-LANGUAGES: tuple[Lang, ...] = get_args(Lang)
 LANGUAGE_NAMES: dict[str, str] = {"kk": "Kazakh", "ru": "Russian", "en": "English"}
 
 Topic = Literal["availability", "regulation", "schools", "pricing", "rural-access", "actors", "guidance"]

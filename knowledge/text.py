@@ -9,18 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Letters only Kazakh Cyrillic has: one of them decides the language of a message on its own.
-KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _FOLD = str.maketrans("әғқңөұүһіё", "агкноуухие")
 _NON_WORD = re.compile(r"[^\w]+")
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
-
-
-def clean_query(text: str, max_chars: int) -> str:
-    """Drop invisible and control characters, collapse spaces and cap the length."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
-    return " ".join(text.split())[:max_chars]
 
 
 def has_words(text: str) -> bool:

@@ -12,11 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer, answer_with_fact, looks_like_follow_up
 from actions.conversation import ActionChangeLanguage, ActionFeedback, ActionOfficialInfo, requested_language
-from actions.i18n import Texts
 from actions.school import ActionSchoolVerdict, ActionStopSchoolCheck, ValidateSchoolForm, yes_no
 from actions.services import Services
 from knowledge.service import KnowledgeService
 from tests.dialogue import tracker
+from texts.localized import Texts
 
 KAZAKH = set("әғқңөұүһі")
 

@@ -29,7 +29,6 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import EMPTY, ActionAnswer
-from actions.i18n import Texts
 from actions.language import conversation_language, detect_language
 from actions.nlg import render
 from actions.school import (
@@ -42,11 +41,11 @@ from actions.school import (
 )
 from actions.services import Services
 from bot.rasa import RasaClient
-from bot.relay import Relay, Who, clean_message
+from bot.relay import Relay, Who
 from bot.render import key_from_callback, split_text
 from bot.store import open_store
 from bot.telegram import build_application
-from bot.texts import STALE_BUTTON, TOO_LONG, BotTexts
+from bot.texts import STALE_BUTTON, TOO_LONG
 from knowledge.embedder import Embedder
 from knowledge.identifiers import BinProblem
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
@@ -56,6 +55,9 @@ from knowledge.settings import PROJECT_DIR, Settings
 from tests.bad_inputs import ODD_QUESTIONS, QUESTION_RU, WORDLESS
 from tests.dialogue import tracker
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
+from texts.clean import clean_message
+from texts.localized import Texts
+from texts.localized import Texts as BotTexts
 
 HTML_AND_MARKDOWN = "<b>Мордор</b> & [сюда](javascript:alert(1)) **жирный** `код` <a href='x'>"
 

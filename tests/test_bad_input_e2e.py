@@ -27,16 +27,17 @@ import httpx
 import pytest
 
 from actions.answer import EMPTY, UNKNOWN, topics_list
-from actions.i18n import Texts
 from actions.replies import ASKS
 from actions.school import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
 from bot.relay import Relay, Who
 from bot.render import split_text
-from bot.texts import TOO_LONG, BotTexts
+from bot.texts import TOO_LONG
 from knowledge.identifiers import BinProblem
 from knowledge.settings import Settings
 from tests.bad_inputs import ODD_QUESTIONS, WORDLESS
 from tests.running_stack import RunningStack
+from texts.localized import Texts
+from texts.localized import Texts as BotTexts
 
 pytestmark = pytest.mark.e2e
 

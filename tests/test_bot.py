@@ -36,8 +36,10 @@ from bot.store import (
     open_store,
 )
 from bot.telegram import addressed_text
-from bot.texts import BotTexts, language_from_code, language_of_reply
+from bot.texts import language_of_reply
 from knowledge.settings import Settings
+from texts.languages import language_from_code
+from texts.localized import Texts as BotTexts
 
 # --- flood limiter -------------------------------------------------------------------------------
 

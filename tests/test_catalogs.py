@@ -12,12 +12,13 @@ import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from actions.i18n import LOCALES_DIR, Texts, catalog_path
-from actions.language import SUPPORTED
 from actions.nlg import render
 from actions.replies import ASKS, BUILT_IN_RESPONSES, RESPONSES
 from knowledge.settings import PROJECT_DIR
-from knowledge.text import KAZAKH_LETTERS
+from texts.catalogs import LOCALES_DIR, catalog_path
+from texts.languages import KAZAKH_LETTERS
+from texts.languages import LANGUAGES as SUPPORTED
+from texts.localized import Texts
 
 SAME_IN_EVERY_LANGUAGE = {
     "Қазақша",
@@ -133,7 +134,7 @@ def test_dates_follow_the_locale() -> None:
 
 
 def test_missing_mo_is_compiled_from_the_po(tmp_path: Path) -> None:
-    from actions.i18n import translations
+    from texts.catalogs import translations
 
     target = tmp_path / "kk" / "LC_MESSAGES"
     target.mkdir(parents=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import LanguageSignals, detect_language, language_from_hint, reply_language
+from actions.language import LanguageSignals, detect_language, reply_language
+from texts.languages import language_from_code as language_from_hint
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,11 @@ from bot.maintainer import SHOWN_PROBLEMS, is_maintainer, reload_text, requested
 from bot.relay import Who
 from bot.render import split_text
 from bot.telegram import build_application
-from bot.texts import RELOAD_STARTED, UNAVAILABLE, UNKNOWN_COMMAND, BotTexts
+from bot.texts import RELOAD_STARTED, UNAVAILABLE, UNKNOWN_COMMAND
 from knowledge.settings import Settings
 from knowledge.usage import LanguageUsage, UnansweredQuestion, UsageStats
 from tests.telegram_standin import DEFAULT_TOKEN, DEFAULT_USERNAME, BotApiStandIn, polling
+from texts.localized import Texts as BotTexts
 
 MAINTAINER, STRANGER = 4242, 777
 UNTIL = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)

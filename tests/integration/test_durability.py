@@ -27,10 +27,11 @@ import redis
 from bot.rasa import RasaClient
 from bot.relay import Outgoing, Relay, Who
 from bot.store import open_store
-from bot.texts import UNAVAILABLE, BotTexts
+from bot.texts import UNAVAILABLE
 from knowledge.settings import PROJECT_DIR, Settings
-from knowledge.text import KAZAKH_LETTERS
 from tests.integration.cluster import REDIS_PORT, Cluster
+from texts.languages import KAZAKH_LETTERS
+from texts.localized import Texts as BotTexts
 
 pytestmark = pytest.mark.integration
 
