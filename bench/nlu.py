@@ -1,6 +1,6 @@
 """Intent quality of the Rasa NLU model per language, on a held-out split of ``nlu/``.
 
-Why this exists: the dialogue engine routes on the intent classifier, so README reports its
+Why this exists: the dialogue engine routes on the intent classifier, so docs/measurements.md reports its
 per-language F1, and the FallbackClassifier threshold in ``config.yml`` is chosen from the
 threshold table printed here rather than guessed. Like ``bench/retrieval.py`` it prints figures
 and asserts nothing.

@@ -1,6 +1,6 @@
 """Retrieval benchmark: build and query time and memory, real base and synthetic 1k–100k facts.
 
-Prints figures; asserts nothing (targets are read by people, see README). Query latency excludes
+Prints figures; asserts nothing (targets are read by people, see docs/measurements.md). Query latency excludes
 encoding the question: each question is encoded once with the real model beforehand, and encoding
 is timed and printed on its own (p50 and p95), since its cost depends on the model, not the base.
 Synthetic bases are built from the real facts' words;

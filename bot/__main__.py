@@ -1,7 +1,7 @@
 """``python -m bot run`` serves Telegram; ``python -m bot chat`` is the terminal chat.
 
 Both expect Rasa's REST channel to be up (``make serve``, or ``make run``, which starts
-everything). Settings come from the environment once (knowledge/settings.py, README).
+everything). Settings come from the environment once (knowledge/settings.py, docs/configuration.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Settings for the whole app, read once from the environment.
 
 Every knob lives here so a maintainer finds all of them (and their defaults) in one place;
-README.md lists the same table. Nothing else in the package reads ``os.environ``.
+docs/configuration.md lists the same table. Nothing else in the package reads ``os.environ``.
 """
 
 from __future__ import annotations

@@ -425,7 +425,7 @@ def test_images_are_pinned() -> None:
 
 
 def test_the_rasa_image_gets_the_jsonschema_of_our_rasa_environment() -> None:
-    """The official image's jsonschema 4.17 makes every custom action ~14 ms slower (README)."""
+    """The official image's jsonschema 4.17 makes every custom action ~14 ms slower (docs/measurements.md)."""
     pinned = re.search(r"^jsonschema==(\S+)$", (PROJECT_DIR / "requirements" / "rasa.txt").read_text(), re.M)
     assert pinned
     assert pinned.group(1) == "3.2.0"

@@ -58,7 +58,7 @@ def test_questions_are_not_copies_of_the_facts_examples(questions: QuestionSet) 
 def test_retrieval_holds_its_measured_quality_offline(
     service: KnowledgeService, questions: QuestionSet, recall: float, declined: float
 ) -> None:
-    """Floors a little under what `make eval` measured (README), per language: a drop below
+    """Floors a little under what `make eval` measured (docs/measurements.md), per language: a drop below
     them is a regression to look at, not noise. The current set has 6 out-of-scope questions
     per language, so one more wrongly answered costs 0.17."""
     reports = evaluate(service.retriever, questions)
