@@ -61,8 +61,3 @@ def take(bucket: Bucket | None, rule: FloodRule, now: float) -> tuple[Verdict, B
         return Verdict.ALLOW, Bucket(tokens - 1.0, now, warned=False)
     verdict = Verdict.DROP if bucket.warned else Verdict.WARN
     return verdict, Bucket(tokens, now, warned=True)
-
-
-def wait_seconds(bucket: Bucket, rule: FloodRule) -> float:
-    """How long until the next message would pass (for the "please wait" text)."""
-    return max(0.0, (1.0 - bucket.tokens) * rule.interval)

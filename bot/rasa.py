@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,7 +37,6 @@ class RasaMessage:
     text: str = ""
     buttons: tuple[RasaButton, ...] = ()
     image: str = ""
-    custom: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, item: Mapping[str, Any]) -> RasaMessage:
@@ -46,12 +45,10 @@ class RasaMessage:
             for b in item.get("buttons") or ()
             if isinstance(b, Mapping) and (b.get("payload") or b.get("title"))
         )
-        custom = item.get("custom")
         return cls(
             text=str(item.get("text") or ""),
             buttons=buttons,
             image=str(item.get("image") or ""),
-            custom=custom if isinstance(custom, Mapping) else {},
         )
 
     @property

@@ -29,7 +29,7 @@ from knowledge.eligibility import RuleSet
 from knowledge.embedder import embedder_for
 from knowledge.evaluate import QuestionSet, evaluate
 from knowledge.identifiers import bin_problem
-from knowledge.index import IndexError_
+from knowledge.index import IndexUnusable
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.logs import ConversationLog, FeedbackEntry, UnansweredEntry
 from knowledge.regions import RegionMatcher
@@ -608,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args, out)
     except KnowledgeBaseError as exc:
         err.print(str(exc), style="red", markup=False, highlight=False)
-    except (IndexError_, ValueError, OSError) as exc:
+    except (IndexUnusable, ValueError, OSError) as exc:
         err.print(f"error: {exc}", style="red", markup=False, highlight=False)
     except KeyboardInterrupt:
         err.print("interrupted")

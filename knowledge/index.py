@@ -39,7 +39,7 @@ KEEP_BUILDS = 3
 Progress = Callable[[str], None]
 
 
-class IndexError_(Exception):
+class IndexUnusable(Exception):
     """No usable index: missing, stale, foreign or unreadable. The message says which."""
 
 
@@ -248,10 +248,10 @@ def _prune(index_dir: Path, keep: str) -> None:
 def current_build(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.is_file():
-        raise IndexError_(f"no index in {index_dir}: run `python -m knowledge build`")
+        raise IndexUnusable(f"no index in {index_dir}: run `python -m knowledge build`")
     build = index_dir / pointer.read_text().strip()
     if not build.is_dir():
-        raise IndexError_(f"{pointer} names {build.name}, which is missing")
+        raise IndexUnusable(f"{pointer} names {build.name}, which is missing")
     return build
 
 
@@ -259,11 +259,11 @@ def read_manifest(build: Path) -> Manifest:
     try:
         return Manifest(**json.loads((build / "manifest.json").read_text()))
     except (OSError, ValueError, TypeError) as exc:
-        raise IndexError_(f"unreadable manifest in {build}: {exc}") from None
+        raise IndexUnusable(f"unreadable manifest in {build}: {exc}") from None
 
 
 def load_index(build: Path, *, nprobe: int | None = None) -> KnowledgeIndex:
-    """Open one build directory completely (or raise ``IndexError_``)."""
+    """Open one build directory completely (or raise ``IndexUnusable``)."""
     manifest = read_manifest(build)
     try:
         snapshot = json.loads((build / "facts.json").read_text())
@@ -280,9 +280,9 @@ def load_index(build: Path, *, nprobe: int | None = None) -> KnowledgeIndex:
                     dense.nprobe = nprobe
         classifier = Classifier.load(build) if manifest.classifier else None
     except Exception as exc:  # noqa: BLE001 - any damage means "rebuild"
-        raise IndexError_(f"damaged index in {build}: {type(exc).__name__}: {exc}") from None
+        raise IndexUnusable(f"damaged index in {build}: {type(exc).__name__}: {exc}") from None
     if len(rows) != manifest.rows or (dense is not None and dense.ntotal != manifest.rows):
-        raise IndexError_(f"index in {build} does not match its manifest")
+        raise IndexUnusable(f"index in {build} does not match its manifest")
     fact_ids, bounds = _bounds(rows)
     kb = KnowledgeBase(facts=facts, sources=sources)
     return KnowledgeIndex(manifest, kb, rows, fact_ids, bounds, lexical, dense, build, classifier)

@@ -19,7 +19,7 @@ from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read
 from knowledge.classifier import RECIPE as CLASSIFIER_RECIPE
 from knowledge.embedder import Embedder, embedder_for
 from knowledge.index import (
-    IndexError_,
+    IndexUnusable,
     KnowledgeIndex,
     Progress,
     build_index,
@@ -110,13 +110,13 @@ class KnowledgeService:
         service = cls(settings, embedder)
         result = service.reload(build=build)
         if not result.ok:
-            raise IndexError_(result.message)
+            raise IndexUnusable(result.message)
         return service
 
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            raise IndexError_("no index is loaded")
+            raise IndexUnusable("no index is loaded")
         return self._retriever
 
     @property
@@ -171,7 +171,7 @@ class KnowledgeService:
                     index = load_index(build_dir, nprobe=self.settings.ivf_nprobe)
                 else:
                     log.info("index is stale: %s", reason)
-            except IndexError_ as exc:
+            except IndexUnusable as exc:
                 log.info("%s", exc)
                 reason = str(exc)
             if index is None:
@@ -196,7 +196,7 @@ class KnowledgeService:
         disk (edited again since) is declined once, and the old index keeps serving."""
         try:
             published = current_build(self.settings.index_dir)
-        except IndexError_:
+        except IndexUnusable:
             return False
         serving = self._retriever.index.path if self._retriever is not None else None
         if published in (serving, self._declined):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.embedder import Embedder
-from knowledge.index import CURRENT, IndexError_, current_build, load_index, read_manifest
+from knowledge.index import CURRENT, IndexUnusable, current_build, load_index, read_manifest
 from knowledge.loader import load_knowledge_base
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
@@ -138,7 +138,7 @@ def test_broken_edit_keeps_the_old_index_serving(small: KnowledgeService) -> Non
 def test_damaged_build_is_rebuilt(small: KnowledgeService) -> None:
     build = current_build(small.settings.index_dir)
     (build / "dense.faiss").write_bytes(b"not faiss")
-    with pytest.raises(IndexError_, match="damaged index"):
+    with pytest.raises(IndexUnusable, match="damaged index"):
         load_index(build)
     result = small.reload()
     assert result.ok
@@ -153,7 +153,7 @@ def test_missing_index_is_reported_without_build(
     result = service.reload(build=False)
     assert not result.ok
     assert "no index in" in result.message
-    with pytest.raises(IndexError_, match="no index is loaded"):
+    with pytest.raises(IndexUnusable, match="no index is loaded"):
         service.search("anything", "en")
 
 
