@@ -16,6 +16,7 @@ from knowledge.settings import PROJECT_DIR
 from stack.__main__ import MODEL
 
 START_TIMEOUT = 240
+STOP_TIMEOUT = 60
 TOKEN = "e2e-token"
 
 
@@ -32,6 +33,10 @@ class RunningStack:
 
     def start(self) -> RunningStack:
         assert MODEL.exists(), "no Rasa model: run `make model` (make test does)"
+        # A stack left over from an earlier run would answer in this one's place, with its own
+        # code and index: refuse to test it.
+        busy = f"port {self.rasa_port} or {self.actions_port} is in use by another process"
+        assert self.ports_closed(), busy
         env = {
             **os.environ,
             "AQPARAT_RASA_PORT": str(self.rasa_port),
@@ -68,7 +73,15 @@ class RunningStack:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            # Never leave a stack holding the ports for the next test: its services follow a
+            # killed supervisor (they ask the kernel for SIGTERM when it dies).
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            message = f"the stack did not stop within {STOP_TIMEOUT} s; see {self.log_dir}"
+            raise AssertionError(message) from None
 
     def ports_closed(self) -> bool:
         for port in (self.rasa_port, self.actions_port):
