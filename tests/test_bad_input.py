@@ -254,7 +254,7 @@ def test_forged_and_stale_buttons_and_markup_through_the_telegram_handlers(tmp_p
 
         async def scenario() -> None:
             async with polling(build_application(settings)) as application:
-                relay: Relay = application.bot_data["relay"]
+                relay: Relay = application.bot_data.relay
                 await relay.rasa.aclose()
                 relay.rasa = RasaClient("http://rasa.test", 2.0, transport=httpx.MockTransport(rasa))
                 api.push(api.callback_query(user, "k:AAAAAAAAAAAAAAAAAAAAAA", language_code=lang))

@@ -142,8 +142,8 @@ def run_bot(
     async def main() -> None:
         async with polling(build_application(settings)) as application:
             if admin is not None:
-                await application.bot_data["admin"].aclose()
-                application.bot_data["admin"] = admin
+                await application.bot_data.admin.aclose()
+                application.bot_data.admin = admin
             await scenario()
 
     asyncio.run(main())
