@@ -31,14 +31,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import EMPTY, ActionAnswer
 from actions.language import conversation_language, detect_language
 from actions.nlg import render
-from actions.school import (
-    BIN_PROBLEMS,
-    REGION_UNKNOWN,
-    REGION_WORDLESS,
-    YES_NO_UNCLEAR,
-    ValidateSchoolForm,
-    yes_no,
-)
+from actions.school.answers import yes_no
+from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
+from actions.school.validation import ValidateSchoolForm
 from actions.services import Services
 from bot.rasa import RasaClient
 from bot.relay import Relay, Who
