@@ -4,7 +4,8 @@ They live here, not in the bot, because the index lives in this process's memory
 process can swap it without a restart, and it also owns the conversation logs. They are guarded
 by the bearer token the whole stack shares (``AQPARAT_RASA_TOKEN``; ``python -m stack`` hands it
 to every process). Without a configured token they are off (403): the action server answers
-anything that can reach its port, so "no token" must never mean "no check".
+anything that can reach its port, so "no token" must never mean "no check". The paths and the
+reload reply are the contract in knowledge/admin_contract.py, which the bot's client reads too.
 """
 
 from __future__ import annotations
@@ -13,32 +14,18 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 
 from sanic import Request, Sanic, response
 
 from actions.services import Services
+from knowledge.admin_contract import RELOAD_PATH, STATS_PATH, ReloadReply
 from knowledge.service import KnowledgeService
 from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
 
 log = logging.getLogger(__name__)
 
-RELOAD_PATH = "/admin/reload"
-STATS_PATH = "/admin/stats"
 MAX_TOP = 50
 MAX_PROBLEMS = 100  # a broken base can list hundreds; the first ones are what a maintainer fixes first
-
-
-@dataclass(frozen=True)
-class ReloadReply:
-    """The JSON body of ``POST /admin/reload``; ``facts`` counts what serves now (on failure, the
-    old index)."""
-
-    ok: bool
-    rebuilt: bool
-    message: str
-    problems: list[str] = field(default_factory=list)
-    facts: int = 0
 
 
 def authorized(header: str | None, token: str) -> bool:
@@ -90,7 +77,7 @@ def add_admin_routes(app: Sanic, shared: Callable[[], Services]) -> None:
         if (refusal := refused(request)) is not None:
             return refusal
         reply = await asyncio.to_thread(reload_knowledge, shared().knowledge)
-        return response.json(asdict(reply))
+        return response.json(reply.to_json())
 
     @app.get(STATS_PATH)
     async def admin_stats(request: Request) -> response.HTTPResponse:

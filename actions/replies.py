@@ -109,7 +109,7 @@ RESPONSES: dict[str, Reply] = {
 # `rasa data validate` warn that no story uses them.
 BUILT_IN_RESPONSES = frozenset({"utter_restart", "utter_default"})
 
-# The school form's questions, asked by actions/school.py (action_ask_<slot>).
+# The school form's questions, asked by actions/school/form.py (action_ask_<slot>).
 ASKS: dict[str, Reply] = {
     "school_region": Reply(
         N_("Which region or city is the school in? Choose below or type the name."),

@@ -1,4 +1,5 @@
-"""The bot's client for the action server's maintainer routes (actions/admin.py).
+"""The bot's client for the action server's maintainer routes (actions/admin.py); the paths and
+the reply shape both sides use are in knowledge/admin_contract.py.
 
 The knowledge index and the conversation logs live in the action server, so ``/reload`` and
 ``/stats`` are HTTP calls to it, with the token the whole stack shares. A reload embeds every
@@ -10,48 +11,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 
+from knowledge.admin_contract import RELOAD_PATH, STATS_PATH, ReloadReply
 from knowledge.settings import Settings
 from knowledge.usage import UsageStats
 
 log = logging.getLogger(__name__)
 
-RELOAD_PATH = "/admin/reload"
-STATS_PATH = "/admin/stats"
 RELOAD_TIMEOUT = 300.0  # seconds; a rebuild of the 15 shipped facts took 12 s on one torch thread
 Parsed = TypeVar("Parsed")
 
 
 class AdminUnavailable(RuntimeError):
     """The action server could not be reached, refused us, or answered nonsense."""
-
-
-@dataclass(frozen=True)
-class ReloadReport:
-    """What ``POST /admin/reload`` did; ``facts`` counts the facts serving now (on failure, the
-    previous index's)."""
-
-    ok: bool
-    rebuilt: bool
-    message: str
-    problems: tuple[str, ...]
-    facts: int
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ReloadReport:
-        if not isinstance(data["ok"], bool) or not isinstance(data["rebuilt"], bool):
-            raise TypeError("ok and rebuilt must be true or false")
-        return cls(
-            ok=data["ok"],
-            rebuilt=data["rebuilt"],
-            message=str(data["message"]),
-            problems=tuple(str(problem) for problem in data["problems"]),
-            facts=int(data["facts"]),
-        )
 
 
 class AdminClient:
@@ -78,10 +53,10 @@ class AdminClient:
     def from_settings(cls, settings: Settings) -> AdminClient:
         return cls(settings.actions_base_url, settings.rasa_token, settings.rasa_timeout)
 
-    async def reload(self) -> ReloadReport:
+    async def reload(self) -> ReloadReply:
         """Validate the facts, rebuild the index if they changed, swap it in (or say why not)."""
         data = await self._call("POST", RELOAD_PATH, timeout=self._reload_timeout)
-        return _parsed(ReloadReport.from_json, data)
+        return _parsed(ReloadReply.from_json, data)
 
     async def stats(self, days: int) -> UsageStats:
         """Usage over the last ``days`` days."""

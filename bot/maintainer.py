@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.admin import AdminClient, AdminUnavailable, ReloadReport
+from bot.admin import AdminClient, AdminUnavailable
 from bot.relay import Who
 from bot.texts import (
     RELOAD_FAILED,
@@ -26,6 +26,7 @@ from bot.texts import (
     STATS_USAGE,
     UNAVAILABLE,
 )
+from knowledge.admin_contract import ReloadReply
 from knowledge.settings import Settings
 from knowledge.usage import DEFAULT_DAYS, MAX_DAYS, LanguageUsage, UsageStats
 from texts.localized import Texts
@@ -68,7 +69,7 @@ async def stats_reply(client: AdminClient, texts: Texts, args: Sequence[str]) ->
     return stats_text(stats, texts)
 
 
-def reload_text(report: ReloadReport, texts: Texts) -> str:
+def reload_text(report: ReloadReply, texts: Texts) -> str:
     """Success with the fact count, or the problems that stopped the swap (the first few: the
     full list is one ``make validate`` away)."""
     facts = texts.number(report.facts)

@@ -2,10 +2,11 @@
 
 Handlers only translate: a Telegram update becomes a call on the ``Relay`` (bot/relay.py), and
 the relay's ``Outgoing`` messages become Telegram messages. The relay lives in ``bot_data``
-(PTB's place for shared objects; no module globals), created in ``post_init`` and closed in
-``post_shutdown``, so the same code runs under polling, webhooks and the tests' stand-in API.
-The maintainers' ``/reload`` and ``/stats`` (bot/maintainer.py) talk to the action server through
-an ``AdminClient`` kept there too; they are left out of the command menu on purpose.
+(PTB's place for shared objects; no module globals; typed as ``BotData`` in bot/context.py),
+created in ``post_init`` and closed in ``post_shutdown``, so the same code runs under polling,
+webhooks and the tests' stand-in API. The maintainers' ``/reload`` and ``/stats``
+(bot/maintainer.py) talk to the action server through an ``AdminClient`` kept there too; they are
+left out of the command menu on purpose.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from telegram import BotCommand, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.admin import AdminClient
+from bot.context import CONTEXT_TYPES, BotApplication, CustomContext
 from bot.maintainer import is_maintainer, reload_reply, stats_reply
 from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
 from bot.render import key_from_callback, keyboard, split_text
@@ -62,14 +62,6 @@ NON_TEXT = (
 )
 
 
-def relay_of(context: ContextTypes.DEFAULT_TYPE) -> Relay:
-    return context.application.bot_data["relay"]
-
-
-def admin_of(context: ContextTypes.DEFAULT_TYPE) -> AdminClient:
-    return context.application.bot_data["admin"]
-
-
 def who_of(update: Update) -> Who | None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
@@ -102,9 +94,7 @@ def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | No
     return " ".join(text.split())
 
 
-async def send(
-    context: ContextTypes.DEFAULT_TYPE, who: Who, messages: Sequence[Outgoing], quote: Message | None
-) -> None:
+async def send(context: CustomContext, who: Who, messages: Sequence[Outgoing], quote: Message | None) -> None:
     """Send the relay's messages in order; the keyboard goes under the last chunk of its text."""
     for outgoing in messages:
         if outgoing.image:
@@ -125,7 +115,7 @@ async def send(
             quote = None  # quote the user's message once, not under every chunk
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: CustomContext) -> None:
     message, who = update.effective_message, who_of(update)
     if message is None or who is None:
         return
@@ -136,21 +126,21 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if not text:
             text = COMMAND_PAYLOADS["help"]  # a bare mention: say what we can do
-    await send(context, who, await relay_of(context).message(who, text), message)
+    await send(context, who, await context.relay.message(who, text), message)
 
 
-def command(name: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def command(name: str) -> Callable[[Update, CustomContext], Awaitable[None]]:
     payload = COMMAND_PAYLOADS[name]
 
-    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_command(update: Update, context: CustomContext) -> None:
         who = who_of(update)
         if who is not None:
-            await send(context, who, await relay_of(context).message(who, payload), update.effective_message)
+            await send(context, who, await context.relay.message(who, payload), update.effective_message)
 
     return on_command
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_command(update: Update, context: CustomContext) -> None:
     who = who_of(update)
     if who is None:
         return
@@ -158,38 +148,38 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         "@" + context.bot.username.lower()
     ):
         return  # "/foo" in a group is for some other bot
-    await send(context, who, [await relay_of(context).say(who, UNKNOWN_COMMAND)], update.effective_message)
+    await send(context, who, [await context.relay.say(who, UNKNOWN_COMMAND)], update.effective_message)
 
 
-async def maintainer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Who | None:
+async def maintainer(update: Update, context: CustomContext) -> Who | None:
     """The maintainer behind a maintainer command; anyone else is answered as for an unknown
     command (so the commands' existence is not revealed) and gets None."""
     who = who_of(update)
-    if who is None or not is_maintainer(who, context.application.bot_data["settings"]):
+    if who is None or not is_maintainer(who, context.settings):
         await on_unknown_command(update, context)
         return None
     return who
 
 
-async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reload(update: Update, context: CustomContext) -> None:
     """A maintainer's /reload: say it started (it takes a while), then how it went."""
     if (who := await maintainer(update, context)) is None:
         return
-    texts = await relay_of(context).texts(who)
+    texts = await context.relay.texts(who)
     await send(context, who, [Outgoing(texts(RELOAD_STARTED))], None)
-    await send(context, who, [Outgoing(await reload_reply(admin_of(context), texts))], None)
+    await send(context, who, [Outgoing(await reload_reply(context.admin, texts))], None)
 
 
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: CustomContext) -> None:
     """A maintainer's /stats [days]: usage figures and the top unanswered questions."""
     if (who := await maintainer(update, context)) is None:
         return
-    texts = await relay_of(context).texts(who)
-    reply = await stats_reply(admin_of(context), texts, context.args or [])
+    texts = await context.relay.texts(who)
+    reply = await stats_reply(context.admin, texts, context.args or [])
     await send(context, who, [Outgoing(reply)], None)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: CustomContext) -> None:
     query, who = update.callback_query, who_of(update)
     if query is None:
         return
@@ -197,7 +187,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         return
     key = key_from_callback(query.data)
-    relay = relay_of(context)
+    relay = context.relay
     if key is None:
         await query.answer((await relay.say(who, STALE_BUTTON)).text, show_alert=True)
         return
@@ -205,35 +195,38 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, who, await relay.press(who, key), None)
 
 
-async def on_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unreadable(update: Update, context: CustomContext) -> None:
     message, who = update.effective_message, who_of(update)
     if message is None or who is None:
         return
     if is_group(who) and addressed_text(message, context.bot.username, context.bot.id) is None:
         return
-    await send(context, who, await relay_of(context).unreadable(who), message)
+    await send(context, who, await context.relay.unreadable(who), message)
 
 
-async def on_channel_post(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_channel_post(update: Update, _context: CustomContext) -> None:
     """Channel posts have no asker to answer; we read none of them."""
     log.debug("ignored a channel post")
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: CustomContext) -> None:
     """Log the failure (never the update: it holds user ids) and tell the user, if there is one."""
     log.error("handler failed: %s", context.error, exc_info=context.error)
     if not isinstance(update, Update) or (who := who_of(update)) is None:
         return
     try:
-        await send(context, who, [await relay_of(context).say(who, UNAVAILABLE)], None)
+        await send(context, who, [await context.relay.say(who, UNAVAILABLE)], None)
     except Exception:  # the error handler must not fail itself
         log.exception("could not tell the user about the failure")
 
 
-async def post_init(application: Application) -> None:
-    settings: Settings = application.bot_data["settings"]
-    application.bot_data["relay"] = Relay.open(settings)
-    application.bot_data["admin"] = AdminClient.from_settings(settings)
+async def post_init(application: BotApplication) -> None:
+    data = application.bot_data
+    settings = data.settings
+    if settings is None:
+        raise RuntimeError("build the application with build_application(settings)")
+    data.relay = Relay.open(settings)
+    data.admin = AdminClient.from_settings(settings)
     for lang in (None, *LANGUAGES):
         texts = Texts(lang or settings.default_language)
         commands = [BotCommand(name, texts(description)) for name, description in COMMANDS]
@@ -241,18 +234,18 @@ async def post_init(application: Application) -> None:
     log.info("bot @%s ready", application.bot.username)
 
 
-async def post_shutdown(application: Application) -> None:
-    relay: Relay | None = application.bot_data.get("relay")
-    if relay is not None:
-        await relay.aclose()
-    admin: AdminClient | None = application.bot_data.get("admin")
-    if admin is not None:
-        await admin.aclose()
+async def post_shutdown(application: BotApplication) -> None:
+    data = application.bot_data
+    if data.relay is not None:
+        await data.relay.aclose()
+    if data.admin is not None:
+        await data.admin.aclose()
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings) -> BotApplication:
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
@@ -262,7 +255,7 @@ def build_application(settings: Settings) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
+    application.bot_data.settings = settings
     for name in COMMAND_PAYLOADS:
         application.add_handler(CommandHandler(name, command(name)))
     application.add_handler(CommandHandler("reload", on_reload))

@@ -12,7 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer, answer_with_fact, looks_like_follow_up
 from actions.conversation import ActionChangeLanguage, ActionFeedback, ActionOfficialInfo, requested_language
-from actions.school import ActionSchoolVerdict, ActionStopSchoolCheck, ValidateSchoolForm, yes_no
+from actions.school.answers import yes_no
+from actions.school.form import ActionStopSchoolCheck
+from actions.school.validation import ValidateSchoolForm
+from actions.school.verdict import ActionSchoolVerdict
 from actions.services import Services
 from knowledge.service import KnowledgeService
 from tests.dialogue import tracker
@@ -434,7 +437,7 @@ def test_stop_clears_the_form(shared: Services) -> None:
 
 
 def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots(shared: Services) -> None:
-    from actions.school import ActionStartSchoolCheck
+    from actions.school.form import ActionStartSchoolCheck
 
     t = tracker("check again", "check_school", slots={"school_region": "abai", "school_rural": "yes"})
     _, events = run(ActionStartSchoolCheck(), t)

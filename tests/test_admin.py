@@ -21,10 +21,12 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from actions.admin import ReloadReply, add_admin_routes, authorized, reload_knowledge
+from actions.admin import add_admin_routes, authorized, reload_knowledge
 from actions.server import follow_published
 from actions.services import Services
-from bot.admin import AdminClient, AdminUnavailable, ReloadReport
+from bot.admin import AdminClient, AdminUnavailable
+from knowledge.admin_contract import ReloadReply
+from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
 from knowledge.embedder import Embedder
 from knowledge.service import KnowledgeService, ReloadResult
 from knowledge.settings import Settings

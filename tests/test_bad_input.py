@@ -31,14 +31,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import EMPTY, ActionAnswer
 from actions.language import conversation_language, detect_language
 from actions.nlg import render
-from actions.school import (
-    BIN_PROBLEMS,
-    REGION_UNKNOWN,
-    REGION_WORDLESS,
-    YES_NO_UNCLEAR,
-    ValidateSchoolForm,
-    yes_no,
-)
+from actions.school.answers import yes_no
+from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
+from actions.school.validation import ValidateSchoolForm
 from actions.services import Services
 from bot.rasa import RasaClient
 from bot.relay import Relay, Who
@@ -254,7 +249,7 @@ def test_forged_and_stale_buttons_and_markup_through_the_telegram_handlers(tmp_p
 
         async def scenario() -> None:
             async with polling(build_application(settings)) as application:
-                relay: Relay = application.bot_data["relay"]
+                relay: Relay = application.bot_data.relay
                 await relay.rasa.aclose()
                 relay.rasa = RasaClient("http://rasa.test", 2.0, transport=httpx.MockTransport(rasa))
                 api.push(api.callback_query(user, "k:AAAAAAAAAAAAAAAAAAAAAA", language_code=lang))

@@ -28,7 +28,7 @@ import pytest
 
 from actions.answer import EMPTY, UNKNOWN, topics_list
 from actions.replies import ASKS
-from actions.school import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
+from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
 from bot.relay import Relay, Who
 from bot.render import split_text
 from bot.texts import TOO_LONG

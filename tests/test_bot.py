@@ -16,7 +16,6 @@ from telegram import Message
 
 from bot.flood import Bucket, FloodRule, Verdict, take
 from bot.rasa import RasaClient
-from bot.redis_store import RedisStore
 from bot.relay import Relay, Who
 from bot.render import (
     MAX_CALLBACK_DATA,
@@ -27,14 +26,10 @@ from bot.render import (
     split_text,
     to_html,
 )
-from bot.store import (
-    BUCKET_TTL_SECONDS,
-    KEY_TTL_SECONDS,
-    LANGUAGE_TTL_SECONDS,
-    SqliteStore,
-    Store,
-    open_store,
-)
+from bot.store import Store, open_store
+from bot.store.base import BUCKET_TTL_SECONDS, KEY_TTL_SECONDS, LANGUAGE_TTL_SECONDS
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SqliteStore
 from bot.telegram import addressed_text
 from bot.texts import language_of_reply
 from knowledge.settings import Settings

@@ -16,13 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from actions.admin import ReloadReply
-from bot.admin import AdminClient, ReloadReport
+from bot.admin import AdminClient
 from bot.maintainer import SHOWN_PROBLEMS, is_maintainer, reload_text, requested_days, stats_text
 from bot.relay import Who
 from bot.render import split_text
 from bot.telegram import build_application
 from bot.texts import RELOAD_STARTED, UNAVAILABLE, UNKNOWN_COMMAND
+from knowledge.admin_contract import ReloadReply
+from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
 from knowledge.settings import Settings
 from knowledge.usage import LanguageUsage, UnansweredQuestion, UsageStats
 from tests.telegram_standin import DEFAULT_TOKEN, DEFAULT_USERNAME, BotApiStandIn, polling
@@ -142,8 +143,8 @@ def run_bot(
     async def main() -> None:
         async with polling(build_application(settings)) as application:
             if admin is not None:
-                await application.bot_data["admin"].aclose()
-                application.bot_data["admin"] = admin
+                await application.bot_data.admin.aclose()
+                application.bot_data.admin = admin
             await scenario()
 
     asyncio.run(main())

@@ -1,6 +1,6 @@
 """The bot's store in Redis, for several bot replicas behind one webhook.
 
-Same contract as the SQLite store (bot/store.py). The flood bucket is updated with an optimistic
+Same contract as the SQLite store (bot/store/sqlite.py). The flood bucket is updated with an optimistic
 transaction (WATCH/MULTI): two replicas counting the same user at once retry instead of both
 letting a message through on the same token. Keys expire, so Redis needs no cleanup job.
 """
@@ -14,7 +14,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import WatchError
 
 from bot.flood import Bucket, FloodRule, Verdict, take
-from bot.store import BUCKET_TTL_SECONDS, KEY_TTL_SECONDS, LANGUAGE_TTL_SECONDS, Store, payload_key
+from bot.store.base import BUCKET_TTL_SECONDS, KEY_TTL_SECONDS, LANGUAGE_TTL_SECONDS, Store, payload_key
 
 PREFIX = "aqparat:bot:"
 

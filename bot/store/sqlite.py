@@ -1,73 +1,28 @@
-"""What the bot itself remembers: button keys, flood buckets, the last reply language, its salt.
+"""The bot's store in one SQLite file: the default, for a single bot process (or several on one
+host sharing the file).
 
-Conversation state is Rasa's; this is only the bot's own bookkeeping, kept outside the process
-so a restart forgets nothing (a button pressed after a restart still works) and so several bot
-replicas in webhook mode can share it. SQLite (one file, the default) or Redis (by setting).
-
-Button payloads map to keys derived from the payload itself, so the same button always gets the
-same key and the table grows with the number of distinct buttons, not with messages sent.
+Same contract as the Redis store (bot/store/redis.py); expired rows are pruned here, as Redis
+expires its keys by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import secrets
 import sqlite3
 import time
-from abc import ABC, abstractmethod
 from pathlib import Path
 
 from bot.flood import Bucket, FloodRule, Verdict, take
+from bot.store.base import (
+    BUCKET_TTL_SECONDS,
+    KEY_TTL_SECONDS,
+    LANGUAGE_TTL_SECONDS,
+    Store,
+    payload_key,
+)
 
-KEY_CHARS = 22  # 132 bits of SHA-256 in base64url: collisions are not a practical concern
-KEY_TTL_SECONDS = 180 * 24 * 3600  # buttons unused for half a year are forgotten
-BUCKET_TTL_SECONDS = 24 * 3600  # an idle user's flood bucket is full again long before this
-LANGUAGE_TTL_SECONDS = 365 * 24 * 3600  # a user silent for a year is asked afresh
 PRUNE_EVERY_SECONDS = 24 * 3600
-
-
-def payload_key(payload: str) -> str:
-    digest = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")[:KEY_CHARS]
-
-
-class Store(ABC):
-    @abstractmethod
-    async def key_for(self, payload: str) -> str:
-        """A short key for a button payload, remembered until unused for KEY_TTL_SECONDS."""
-
-    @abstractmethod
-    async def payload_for(self, key: str) -> str | None:
-        """The payload behind a key; None for a forged or forgotten key."""
-
-    @abstractmethod
-    async def take(self, sender: str, rule: FloodRule, now: float | None = None) -> Verdict:
-        """Count one message from ``sender`` against the flood rule, atomically."""
-
-    @abstractmethod
-    async def language(self, sender: str) -> str | None:
-        """The language the bot last replied to ``sender`` in (for the bot's own few texts)."""
-
-    @abstractmethod
-    async def remember_language(self, sender: str, lang: str) -> None: ...
-
-    @abstractmethod
-    async def salt(self) -> str:
-        """A random salt made once and kept, for hashing Telegram ids into Rasa sender ids."""
-
-    async def aclose(self) -> None:
-        return None
-
-
-def open_store(spec: str) -> Store:
-    """``redis://…`` opens Redis; anything else is a SQLite file path."""
-    if spec.startswith(("redis://", "rediss://", "unix://")):
-        from bot.redis_store import RedisStore
-
-        return RedisStore(spec)
-    return SqliteStore(Path(spec))
 
 
 _SCHEMA = """
