@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from knowledge.settings import Settings
+from bot.settings import BotSettings
 from knowledge.usage import UsageStats
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class AdminClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AdminClient:
+    def from_settings(cls, settings: BotSettings) -> AdminClient:
         return cls(settings.actions_base_url, settings.rasa_token, settings.rasa_timeout)
 
     async def reload(self) -> ReloadReport:

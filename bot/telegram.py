@@ -31,6 +31,7 @@ from bot.admin import AdminClient
 from bot.maintainer import is_maintainer, reload_reply, stats_reply
 from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
 from bot.render import key_from_callback, keyboard, split_text
+from bot.settings import BotSettings
 from bot.texts import (
     COMMANDS,
     RELOAD_STARTED,
@@ -38,7 +39,6 @@ from bot.texts import (
     UNAVAILABLE,
     UNKNOWN_COMMAND,
 )
-from knowledge.settings import Settings
 from texts.languages import LANGUAGES
 from texts.localized import Texts
 
@@ -231,7 +231,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_init(application: Application) -> None:
-    settings: Settings = application.bot_data["settings"]
+    settings: BotSettings = application.bot_data["settings"]
     application.bot_data["relay"] = Relay.open(settings)
     application.bot_data["admin"] = AdminClient.from_settings(settings)
     for lang in (None, *LANGUAGES):
@@ -250,7 +250,7 @@ async def post_shutdown(application: Application) -> None:
         await admin.aclose()
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: BotSettings) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.telegram_token)
@@ -276,7 +276,7 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
-def webhook_options(settings: Settings) -> dict[str, object]:
+def webhook_options(settings: BotSettings) -> dict[str, object]:
     """Where PTB listens and what it tells Telegram; the secret is required, because without it
     anyone who finds the URL could post fake updates as any user."""
     if not settings.webhook_secret:
@@ -291,7 +291,7 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
-def run(settings: Settings) -> None:
+def run(settings: BotSettings) -> None:
     """Serve until SIGINT/SIGTERM: long polling by default, a webhook when its URL is set."""
     application = build_application(settings)
     if not settings.webhook_url:
