@@ -31,7 +31,7 @@ class BotSettings(Dialogue):
         "AQPARAT_RASA_URL",
         "",
         "where the bot finds Rasa's REST channel",
-        default_shown="http://127.0.0.1:<AQPARAT_RASA_PORT>",
+        default_shown="`http://127.0.0.1:<AQPARAT_RASA_PORT>`",
     )
     rasa_timeout: float = env(
         "AQPARAT_RASA_TIMEOUT",
@@ -44,13 +44,13 @@ class BotSettings(Dialogue):
         "AQPARAT_ACTIONS_URL",
         "",
         "where the bot finds the action server's admin routes (`/admin/reload`, `/admin/stats`)",
-        default_shown="http://127.0.0.1:<AQPARAT_ACTIONS_PORT>",
+        default_shown="`http://127.0.0.1:<AQPARAT_ACTIONS_PORT>`",
     )
     bot_store: str = env(
         "AQPARAT_BOT_STORE",
         str(PROJECT_DIR / "var" / "bot.sqlite3"),
         "the bot's store: a SQLite path, or `redis://host:port/db` for several replicas",
-        default_shown="var/bot.sqlite3",
+        default_shown="`var/bot.sqlite3`",
     )
     bot_salt: str = env(
         "AQPARAT_BOT_SALT",

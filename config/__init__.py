@@ -60,8 +60,8 @@ Stripped = Annotated[str, BeforeValidator(_stripped)]
 def env(name: str, default: Any, description: str, *, default_shown: str | None = None) -> Any:
     """A field read from the variable ``name``; ``description`` is its row in the docs.
 
-    ``default_shown`` replaces the default in docs/configuration.md where the real one is a
-    machine's absolute path or is computed (a generated token, another variable's value).
+    ``default_shown`` (markdown) replaces the default in docs/configuration.md where the real one
+    is a machine's absolute path or is computed (a generated token, another variable's value).
     """
     extra = {"default_shown": default_shown} if default_shown is not None else None
     return Field(default, validation_alias=name, description=description, json_schema_extra=extra)

