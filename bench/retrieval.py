@@ -16,7 +16,6 @@ estimated. ANN recall is measured against exact search on the same vectors.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import os
@@ -135,7 +134,7 @@ def ann_recall(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, k: 
 def bench_real(settings: KnowledgeSettings, embedder: Embedder, queries: list[str], rounds: int) -> dict:
     kb = load_knowledge_base(settings.facts_dir)
     with tempfile.TemporaryDirectory() as index_dir:
-        service = KnowledgeService(dataclasses.replace(settings, index_dir=Path(index_dir)), embedder)
+        service = KnowledgeService(settings.model_copy(update={"index_dir": Path(index_dir)}), embedder)
         before = rss_mb()
         start = time.perf_counter()
         result = service.reload()  # an empty index dir: a full build + calibration

@@ -68,14 +68,15 @@ def env(name: str, default: Any, description: str, *, default_shown: str | None 
 
 
 class _MappingSource(EnvSettingsSource):
-    """pydantic-settings' environment source, over a mapping we choose instead of os.environ."""
+    """pydantic-settings' environment source (aliases as variable names, decoding), over a
+    mapping we choose: ``from_env({})`` in a test must not see the developer's shell."""
 
     def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
         self._environ = environ
         super().__init__(settings_cls)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {name: value for name, value in self._environ.items()}
+        return dict(self._environ)
 
 
 class LayerSettings(BaseSettings):
