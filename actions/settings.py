@@ -5,11 +5,11 @@ One object, so ``Services`` hands it to ``KnowledgeService.open`` as it is.
 
 from __future__ import annotations
 
-from config import Dialogue, env
+from config import DialogueSettings, env
 from knowledge.settings import KnowledgeSettings
 
 
-class ActionSettings(KnowledgeSettings, Dialogue):
+class ActionSettings(KnowledgeSettings, DialogueSettings):
     """Read by ``python -m actions.server`` (and, through ``stack.settings``, the supervisor)."""
 
     index_follow_seconds: float = env(

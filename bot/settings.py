@@ -5,10 +5,10 @@ Read without loading the knowledge layer: the bot process never needs faiss or t
 
 from __future__ import annotations
 
-from config import PROJECT_DIR, Dialogue, Ids, Stripped, env
+from config import PROJECT_DIR, DialogueSettings, Ids, Stripped, env
 
 
-class BotSettings(Dialogue):
+class BotSettings(DialogueSettings):
     """Read by ``python -m bot`` (and by the supervisor, which starts it)."""
 
     # The token's name is Telegram's convention, not ours.

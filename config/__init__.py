@@ -3,7 +3,7 @@
 Each layer declares its own settings class (``knowledge/settings.py``, ``actions/settings.py``,
 ``bot/settings.py``, ``stack/settings.py``) on ``LayerSettings``, so a process reads only what it
 uses and the bot does not load the retrieval stack to learn its token. The variables a layer
-shares with another (ports, the Rasa token, the reply language) live once, in ``Dialogue``.
+shares with another (ports, the Rasa token, the reply language) live once, in ``DialogueSettings``.
 ``docs/configuration.md`` is generated from these classes (``python -m stack configuration``).
 
 Like ``texts/``, a leaf: nothing here imports the rest of the project.
@@ -114,7 +114,7 @@ class LayerSettings(BaseSettings):
         return {name: info for name, info in cls.model_fields.items() if name not in inherited}
 
 
-class Dialogue(LayerSettings):
+class DialogueSettings(LayerSettings):
     """What the action server, the bot and the supervisor share."""
 
     default_language: str = env(

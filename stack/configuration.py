@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 
 from actions.settings import ActionSettings
 from bot.settings import BotSettings
-from config import PROJECT_DIR, Dialogue, LayerSettings
+from config import PROJECT_DIR, DialogueSettings, LayerSettings
 from knowledge.settings import KnowledgeSettings
 from stack.settings import StackSettings
 
@@ -24,7 +24,7 @@ PAGE = PROJECT_DIR / "docs" / "configuration.md"
 # Each class with its heading; a class lists only the fields it declares, not those it inherits.
 SECTIONS: tuple[tuple[type[LayerSettings], str], ...] = (
     (KnowledgeSettings, "Knowledge and retrieval (`knowledge/settings.py`)"),
-    (Dialogue, "Shared by the dialogue stack (`config/__init__.py`)"),
+    (DialogueSettings, "Shared by the dialogue stack (`config/__init__.py`)"),
     (ActionSettings, "Action server (`actions/settings.py`)"),
     (StackSettings, "Supervisor (`stack/settings.py`)"),
     (BotSettings, "Telegram bot (`bot/settings.py`)"),

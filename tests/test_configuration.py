@@ -3,12 +3,8 @@ does not make the bot load the retrieval stack."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from config import PROJECT_DIR
 from stack.configuration import PAGE, SECTIONS, render
+from tests.imports import loaded_packages
 
 RETRIEVAL_STACK = ("faiss", "sklearn", "torch", "sentence_transformers")
 
@@ -25,13 +21,15 @@ def test_every_variable_is_declared_once() -> None:
 
 
 def test_the_bot_imports_neither_faiss_nor_scikit_learn() -> None:
-    """In a fresh interpreter, as ``python -m bot`` starts: its settings live in bot/ and
-    ``knowledge/__init__`` loads the retrieval stack only when one of its names is used."""
-    code = (
-        "import sys, bot.__main__, bot.telegram, bot.terminal, bot.settings, knowledge.usage; "
-        f"print(__import__('json').dumps([m for m in {RETRIEVAL_STACK!r} if m in sys.modules]))"
+    """As ``python -m bot`` starts: its settings live in bot/, and ``knowledge/__init__`` loads
+    the retrieval stack only when one of its names is used."""
+    loaded = loaded_packages(
+        "bot.__main__", "bot.telegram", "bot.terminal", "bot.settings", "knowledge.usage"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
-    assert json.loads(done.stdout) == []
+    assert not loaded & set(RETRIEVAL_STACK), loaded & set(RETRIEVAL_STACK)
+
+
+def test_the_settings_base_is_a_leaf() -> None:
+    """So knowledge/ may build on it, as on texts/, without a cycle."""
+    loaded = loaded_packages("config")
+    assert not loaded & {"actions", "bot", "knowledge", "stack", "texts", "nlu"}
