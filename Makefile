@@ -34,7 +34,7 @@ PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: help setup venv venv-rasa lint format validate index catalogs messages model rasa-validate rasa-test \
-	test test-integration bench bench-retrieval nlu-eval run serve clean
+	test test-integration bench bench-retrieval nlu-eval run serve configuration clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ eval: index ## answer quality on tests/data: the 2023, current-facts and held-ou
 
 stats: venv ## facts per topic and language, facts due for review
 	$(PY) -m knowledge stats
+
+configuration: venv ## write docs/configuration.md from the settings classes (a test fails when it is stale)
+	$(PY) -m stack configuration
 
 messages: venv ## extract marked strings into locales/messages.pot and update every .po
 	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap \

@@ -12,19 +12,19 @@ import logging
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
+from actions.settings import ActionSettings
 from knowledge.eligibility import RuleSet
 from knowledge.logs import ConversationLog
 from knowledge.regions import RegionMatcher
 from knowledge.schools import SchoolRegistry
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    settings: Settings = field(default_factory=Settings.from_env)
+    settings: ActionSettings = field(default_factory=ActionSettings.from_env)
 
     @cached_property
     def knowledge(self) -> KnowledgeService:

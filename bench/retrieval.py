@@ -16,7 +16,6 @@ estimated. ANN recall is measured against exact search on the same vectors.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import os
@@ -41,7 +40,7 @@ from knowledge.loader import KnowledgeBase, load_knowledge_base
 from knowledge.retriever import Retriever
 from knowledge.schema import Fact
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 
 POOL = 3_000
 
@@ -132,10 +131,10 @@ def ann_recall(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, k: 
     return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(truth, found, strict=True)]))
 
 
-def bench_real(settings: Settings, embedder: Embedder, queries: list[str], rounds: int) -> dict:
+def bench_real(settings: KnowledgeSettings, embedder: Embedder, queries: list[str], rounds: int) -> dict:
     kb = load_knowledge_base(settings.facts_dir)
     with tempfile.TemporaryDirectory() as index_dir:
-        service = KnowledgeService(dataclasses.replace(settings, index_dir=Path(index_dir)), embedder)
+        service = KnowledgeService(settings.model_copy(update={"index_dir": Path(index_dir)}), embedder)
         before = rss_mb()
         start = time.perf_counter()
         result = service.reload()  # an empty index dir: a full build + calibration
@@ -157,7 +156,7 @@ def bench_real(settings: Settings, embedder: Embedder, queries: list[str], round
 
 
 def bench_synthetic(
-    settings: Settings, embedder: Embedder, facts: int, queries: list[str], rounds: int
+    settings: KnowledgeSettings, embedder: Embedder, facts: int, queries: list[str], rounds: int
 ) -> dict:
     kb = load_knowledge_base(settings.facts_dir)
     rng = random.Random(facts)
@@ -219,7 +218,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
     args = parser.parse_args()
 
-    settings = Settings.from_env()
+    settings = KnowledgeSettings.from_env()
     embedder = embedder_for(settings)
     if embedder is None:
         print("no embedding model could be loaded", file=sys.stderr)

@@ -1,7 +1,7 @@
 """``python -m bot run`` serves Telegram; ``python -m bot chat`` is the terminal chat.
 
 Both expect Rasa's REST channel to be up (``make serve``, or ``make run``, which starts
-everything). Settings come from the environment once (knowledge/settings.py, docs/configuration.md).
+everything). Settings come from the environment once (bot/settings.py, docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import argparse
 import logging
 import sys
 
-from knowledge.settings import Settings
+from bot.settings import BotSettings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("command", choices=["run", "chat"])
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = BotSettings.from_env()
     if args.command == "chat":
         logging.basicConfig(level=logging.WARNING)
         from bot.terminal import chat

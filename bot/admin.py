@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from bot.settings import BotSettings
 from knowledge.admin_contract import RELOAD_PATH, STATS_PATH, ReloadReply
-from knowledge.settings import Settings
 from knowledge.usage import UsageStats
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class AdminClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AdminClient:
+    def from_settings(cls, settings: BotSettings) -> AdminClient:
         return cls(settings.actions_base_url, settings.rasa_token, settings.rasa_timeout)
 
     async def reload(self) -> ReloadReply:

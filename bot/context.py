@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.admin import AdminClient
 from bot.relay import Relay
-from knowledge.settings import Settings
+from bot.settings import BotSettings
 
 _T = TypeVar("_T")
 
@@ -27,7 +27,7 @@ class BotData:
     """The objects every handler shares. PTB makes ``bot_data`` by calling the class with no
     arguments, before settings exist, so each field starts empty; ``CustomContext`` reads them."""
 
-    settings: Settings | None = None
+    settings: BotSettings | None = None
     relay: Relay | None = None
     admin: AdminClient | None = None
 
@@ -43,7 +43,7 @@ class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     """``CallbackContext`` with the shared objects as typed properties."""
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> BotSettings:
         return _present(self.bot_data.settings, "settings")
 
     @property

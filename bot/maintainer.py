@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.admin import AdminClient, AdminUnavailable
 from bot.relay import Who
+from bot.settings import BotSettings
 from bot.texts import (
     RELOAD_FAILED,
     RELOAD_MORE,
@@ -27,7 +28,6 @@ from bot.texts import (
     UNAVAILABLE,
 )
 from knowledge.admin_contract import ReloadReply
-from knowledge.settings import Settings
 from knowledge.usage import DEFAULT_DAYS, MAX_DAYS, LanguageUsage, UsageStats
 from texts.localized import Texts
 
@@ -37,7 +37,7 @@ SHOWN_QUESTIONS = 5
 QUESTION_CHARS = 200
 
 
-def is_maintainer(who: Who, settings: Settings) -> bool:
+def is_maintainer(who: Who, settings: BotSettings) -> bool:
     return who.chat_type == "private" and who.user_id in settings.maintainers
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.flood import FloodRule, Verdict
 from bot.rasa import RasaClient, RasaMessage, RasaUnavailable
+from bot.settings import BotSettings
 from bot.store import KEY_CHARS, Store, open_store
 from bot.texts import (
     EMPTY,
@@ -25,7 +26,6 @@ from bot.texts import (
     UNAVAILABLE,
     language_of_reply,
 )
-from knowledge.settings import Settings
 from texts.clean import clean_message
 from texts.languages import language_from_code
 from texts.localized import Texts
@@ -70,11 +70,11 @@ class Who:
 class Relay:
     rasa: RasaClient
     store: Store
-    settings: Settings
+    settings: BotSettings
     _salt: str = field(default="", init=False)
 
     @classmethod
-    def open(cls, settings: Settings) -> Relay:
+    def open(cls, settings: BotSettings) -> Relay:
         return cls(
             RasaClient(settings.rasa_base_url, settings.rasa_timeout),
             open_store(settings.bot_store),

@@ -31,6 +31,7 @@ from bot.context import CONTEXT_TYPES, BotApplication, CustomContext
 from bot.maintainer import is_maintainer, reload_reply, stats_reply
 from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
 from bot.render import key_from_callback, keyboard, split_text
+from bot.settings import BotSettings
 from bot.texts import (
     COMMANDS,
     RELOAD_STARTED,
@@ -38,7 +39,6 @@ from bot.texts import (
     UNAVAILABLE,
     UNKNOWN_COMMAND,
 )
-from knowledge.settings import Settings
 from texts.languages import LANGUAGES
 from texts.localized import Texts
 
@@ -242,7 +242,7 @@ async def post_shutdown(application: BotApplication) -> None:
         await data.admin.aclose()
 
 
-def build_application(settings: Settings) -> BotApplication:
+def build_application(settings: BotSettings) -> BotApplication:
     application = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -269,7 +269,7 @@ def build_application(settings: Settings) -> BotApplication:
     return application
 
 
-def webhook_options(settings: Settings) -> dict[str, object]:
+def webhook_options(settings: BotSettings) -> dict[str, object]:
     """Where PTB listens and what it tells Telegram; the secret is required, because without it
     anyone who finds the URL could post fake updates as any user."""
     if not settings.webhook_secret:
@@ -284,7 +284,7 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
-def run(settings: Settings) -> None:
+def run(settings: BotSettings) -> None:
     """Serve until SIGINT/SIGTERM: long polling by default, a webhook when its URL is set."""
     application = build_application(settings)
     if not settings.webhook_url:

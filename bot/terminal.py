@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.relay import COMMAND_PAYLOADS, Outgoing, Relay, Who
+from bot.settings import BotSettings
 from bot.texts import UNKNOWN_COMMAND
-from knowledge.settings import Settings
 
 with contextlib.suppress(ImportError):
     import readline  # noqa: F401 - line editing and history for input()
@@ -65,7 +65,7 @@ def tolerate_undecodable_input() -> None:
         sys.stdin.reconfigure(errors="surrogateescape")
 
 
-def chat(settings: Settings, console: Console | None = None) -> int:
+def chat(settings: BotSettings, console: Console | None = None) -> int:
     """Read lines until EOF or /quit. Input is read on the main thread (so Ctrl-C and the
     supervisor's SIGTERM interrupt it at once); each turn runs on one long-lived event loop."""
     console = console or Console()

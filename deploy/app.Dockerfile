@@ -35,6 +35,7 @@ COPY --chown=10001:0 actions/ actions/
 COPY --chown=10001:0 bot/ bot/
 COPY --chown=10001:0 texts/ texts/
 COPY --chown=10001:0 stack/ stack/
+COPY --chown=10001:0 config/ config/
 COPY --chown=10001:0 locales/ locales/
 USER 10001
 

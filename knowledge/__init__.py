@@ -8,13 +8,36 @@ Typical use::
     decision.kind                               # "answer" | "clarify" | "unknown"
     decision.hits[0].statement("kk")            # the fact, in the asker's language
     decision.hits[0].label("kk")                # its short title, for a clarify button
+
+The names below load on first use: importing one light module (``knowledge.settings``,
+``knowledge.usage``) must not pull in faiss, scikit-learn and the embedding model.
 """
 
-from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
-from knowledge.logs import ConversationLog
-from knowledge.retriever import Decision, Hit, Retriever
-from knowledge.service import KnowledgeService, ReloadResult
-from knowledge.settings import Settings
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
+    from knowledge.logs import ConversationLog
+    from knowledge.retriever import Decision, Hit, Retriever
+    from knowledge.service import KnowledgeService, ReloadResult
+    from knowledge.settings import KnowledgeSettings
+
+_HOMES = {
+    "ConversationLog": "knowledge.logs",
+    "Decision": "knowledge.retriever",
+    "Hit": "knowledge.retriever",
+    "KnowledgeBase": "knowledge.loader",
+    "KnowledgeBaseError": "knowledge.loader",
+    "KnowledgeService": "knowledge.service",
+    "KnowledgeSettings": "knowledge.settings",
+    "Problem": "knowledge.loader",
+    "ReloadResult": "knowledge.service",
+    "Retriever": "knowledge.retriever",
+    "load_knowledge_base": "knowledge.loader",
+}
 
 __all__ = [
     "ConversationLog",
@@ -23,9 +46,15 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "KnowledgeService",
+    "KnowledgeSettings",
     "Problem",
     "ReloadResult",
     "Retriever",
-    "Settings",
     "load_knowledge_base",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'knowledge' has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)

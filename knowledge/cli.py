@@ -7,7 +7,6 @@ run this by hand after editing YAML, and a traceback hides the one line that mat
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -37,7 +36,7 @@ from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
 from knowledge.schools import COLUMNS, RegistryError, SchoolRegistry, parse_csv, save_registry
 from knowledge.service import KnowledgeService
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR, KnowledgeSettings
 from knowledge.text import fold
 from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
 
@@ -49,19 +48,15 @@ HELDOUT_QUESTIONS = PROJECT_DIR / "tests" / "data" / "heldout.yml"  # reported, 
 Logged = TypeVar("Logged", UnansweredEntry, FeedbackEntry)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
+def _settings(args: argparse.Namespace) -> KnowledgeSettings:
+    settings = KnowledgeSettings.from_env()
     if args.facts_dir:
-        settings = _replace(settings, facts_dir=Path(args.facts_dir))
+        settings = settings.model_copy(update={"facts_dir": Path(args.facts_dir)})
     if args.index_dir:
-        settings = _replace(settings, index_dir=Path(args.index_dir))
+        settings = settings.model_copy(update={"index_dir": Path(args.index_dir)})
     if args.log_dir:
-        settings = _replace(settings, log_dir=Path(args.log_dir))
+        settings = settings.model_copy(update={"log_dir": Path(args.log_dir)})
     return settings
-
-
-def _replace(settings: Settings, **changes: object) -> Settings:
-    return dataclasses.replace(settings, **changes)
 
 
 def _show(out: Console, problem: Problem) -> None:
@@ -114,7 +109,7 @@ def _crowding(kb: KnowledgeBase) -> list[Problem]:
     ]
 
 
-def _school_data_problems(kb: KnowledgeBase, settings: Settings) -> list[str]:
+def _school_data_problems(kb: KnowledgeBase, settings: KnowledgeSettings) -> list[str]:
     """regions.yml and eligibility.yml parse; the rules' facts exist (checked against the
     shipped facts only: the rules cite those, not a maintainer's scratch directory)."""
     try:
@@ -122,7 +117,7 @@ def _school_data_problems(kb: KnowledgeBase, settings: Settings) -> list[str]:
         rules = RuleSet.load()
     except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
         return [str(exc)]
-    if settings.facts_dir.resolve() != Settings().facts_dir.resolve():
+    if settings.facts_dir.resolve() != KnowledgeSettings().facts_dir.resolve():
         return []
     return [f"eligibility.yml: {problem}" for problem in rules.problems(kb)]
 

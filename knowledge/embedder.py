@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.schema import LANGUAGES
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 from knowledge.text import latin_share
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def load_embedder(
     return None
 
 
-def embedder_for(settings: Settings, threads: int | None = None) -> Embedder | None:
+def embedder_for(settings: KnowledgeSettings, threads: int | None = None) -> Embedder | None:
     """The configured model (or its fallback) with the configured download and thread settings;
     ``threads`` overrides the thread count, for offline builds that may use every core."""
     return load_embedder(

@@ -30,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, get_args
 
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class ConversationLog:
         self._given_salt = salt
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ConversationLog:
+    def from_settings(cls, settings: KnowledgeSettings) -> ConversationLog:
         return cls(settings.log_dir, settings.log_salt)
 
     @property

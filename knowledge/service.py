@@ -32,7 +32,7 @@ from knowledge.lexical import MAX_ROWS_PER_NGRAM, NGRAMS
 from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
 from knowledge.retriever import TOP_ROWS, Decision, Hit, Retriever
 from knowledge.schema import LANGUAGES, Fact, Source
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 from knowledge.timeline import Timeline, place
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class ReloadResult:
     message: str = ""
 
 
-def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Settings) -> str:
+def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: KnowledgeSettings) -> str:
     """Facts, anchors and the scoring recipe: a change to any makes the index (and its
     calibrated thresholds) stale."""
     recipe = (
@@ -62,7 +62,7 @@ def inputs_hash(kb: KnowledgeBase, anchors: dict[str, list[str]], settings: Sett
 def build_and_save(
     kb: KnowledgeBase,
     embedder: Embedder | None,
-    settings: Settings,
+    settings: KnowledgeSettings,
     anchors: dict[str, list[str]],
     say: Progress = lambda _: None,
     progress: bool = False,
@@ -95,7 +95,7 @@ def build_and_save(
 class KnowledgeService:
     """Holds the live retriever; safe to search from many threads while a reload runs."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(self, settings: KnowledgeSettings, embedder: Embedder | None) -> None:
         self.settings = settings
         self.embedder = embedder
         self._retriever: Retriever | None = None
@@ -103,9 +103,9 @@ class KnowledgeService:
         self._declined: Path | None = None  # a published build follow_published could not use
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, build: bool = True) -> KnowledgeService:
+    def open(cls, settings: KnowledgeSettings | None = None, *, build: bool = True) -> KnowledgeService:
         """Load the model and the index (building it when missing or stale and ``build``)."""
-        settings = settings or Settings.from_env()
+        settings = settings or KnowledgeSettings.from_env()
         embedder = embedder_for(settings)
         service = cls(settings, embedder)
         result = service.reload(build=build)

@@ -12,6 +12,9 @@ maintainer routes (``/admin/reload``, ``/admin/stats``), which the bot calls for
 ``prune`` deletes conversations and log lines older than ``AQPARAT_RETENTION_DAYS`` days (or
 ``--days``) once, for cron or a maintainer; ``serve`` and ``run`` do it at start and daily while
 they run when that setting is above 0 (``stack/retention.py``).
+
+``configuration`` writes docs/configuration.md from the settings classes (``--check``: only
+says whether it is stale); ``make configuration`` runs it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ import sys
 import threading
 from pathlib import Path
 
-from knowledge.settings import PROJECT_DIR, Settings
+from bot.settings import BotSettings
+from config import PROJECT_DIR
 from stack.retention import DAY_SECONDS, prune, prune_forever
+from stack.settings import StackSettings
 from stack.supervisor import Service, run_services
 
 RASA = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
@@ -32,7 +37,7 @@ MODEL = PROJECT_DIR / "models" / "aqparat.tar.gz"
 TOKEN_FILE = PROJECT_DIR / "var" / "rasa-token"
 
 
-def rasa_token(settings: Settings, path: Path = TOKEN_FILE) -> str:
+def rasa_token(settings: StackSettings, path: Path = TOKEN_FILE) -> str:
     """The configured token, else one made once and kept (mode 0600) so clients can read it."""
     if settings.rasa_token:
         return settings.rasa_token
@@ -45,14 +50,14 @@ def rasa_token(settings: Settings, path: Path = TOKEN_FILE) -> str:
     return token
 
 
-def rasa_args(settings: Settings) -> list[str]:
+def rasa_args(settings: StackSettings) -> list[str]:
     return [
         "--interface", "127.0.0.1", "--port", str(settings.rasa_port), "--model", str(MODEL),
         "--endpoints", str(settings.endpoints.resolve()), "--credentials", "credentials.yml",
     ]  # fmt: skip
 
 
-def rasa_env(settings: Settings) -> dict[str, str]:
+def rasa_env(settings: StackSettings) -> dict[str, str]:
     """What the endpoints file reads besides DB_*/REDIS_* (which pass through from our own
     environment untouched): Rasa refuses a file whose ${VAR} is unset, so both are always set.
     The SQLite path is made absolute, and its directory created, because SQLite creates only the
@@ -67,7 +72,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def dialogue_services(settings: Settings, log_dir: Path, token: str) -> list[Service]:
+def dialogue_services(settings: StackSettings, log_dir: Path, token: str) -> list[Service]:
     base = f"http://127.0.0.1:{settings.rasa_port}"
     return [
         Service(
@@ -88,7 +93,7 @@ def dialogue_services(settings: Settings, log_dir: Path, token: str) -> list[Ser
     ]
 
 
-def bot_service(settings: Settings, log_dir: Path, token: str) -> Service:
+def bot_service(log_dir: Path, token: str) -> Service:
     return Service(
         name="telegram bot",
         command=[sys.executable, "-m", "bot", "run"],
@@ -98,7 +103,7 @@ def bot_service(settings: Settings, log_dir: Path, token: str) -> Service:
     )
 
 
-def _mode(settings: Settings) -> str:
+def _mode(settings: BotSettings) -> str:
     if settings.webhook_url:
         return (
             f"webhook {settings.webhook_url} (listening on {settings.webhook_listen}:{settings.webhook_port})"
@@ -106,13 +111,13 @@ def _mode(settings: Settings) -> str:
     return "long polling"
 
 
-def _tracker_description(settings: Settings) -> str:
+def _tracker_description(settings: StackSettings) -> str:
     if settings.endpoints.resolve() == (PROJECT_DIR / "endpoints.yml").resolve():
         return f"SQLite {settings.tracker_db}"
     return f"as {settings.endpoints} says"
 
 
-def start_retention(settings: Settings, log_dir: Path) -> threading.Thread | None:
+def start_retention(settings: StackSettings, log_dir: Path) -> threading.Thread | None:
     """With retention on, prune now and daily in a thread of this process (a second Python with
     the app's imports would cost ~140 MB to wake once a day); its lines go to retention.log, not
     into the terminal chat."""
@@ -133,7 +138,7 @@ def start_retention(settings: Settings, log_dir: Path) -> threading.Thread | Non
     return thread
 
 
-def cmd_prune(settings: Settings, days: int | None) -> int:
+def cmd_prune(settings: StackSettings, days: int | None) -> int:
     days = settings.retention_days if days is None else days
     if days <= 0:
         print("retention is off (AQPARAT_RETENTION_DAYS=0, no --days): nothing deleted")
@@ -142,7 +147,7 @@ def cmd_prune(settings: Settings, days: int | None) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
+def cmd_serve(settings: StackSettings, bot: BotSettings, *, front_end: bool = False) -> int:
     if not MODEL.exists():
         print(f"no Rasa model at {MODEL}; run `make serve` (it trains one)", file=sys.stderr)
         return 2
@@ -150,9 +155,9 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     token = rasa_token(settings)
     services = dialogue_services(settings, log_dir, token)
-    telegram = front_end and bool(settings.telegram_token)
+    telegram = front_end and bool(bot.telegram_token)
     if telegram:
-        services.append(bot_service(settings, log_dir, token))
+        services.append(bot_service(log_dir, token))
 
     token_hint = "AQPARAT_RASA_TOKEN" if settings.rasa_token else str(TOKEN_FILE.relative_to(PROJECT_DIR))
 
@@ -172,7 +177,7 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
             f"maintainers: POST /admin/reload, GET /admin/stats with the same token)\n"
             f"  conversations  {_tracker_description(settings)}; retention {retention}\n"
             f"  logs           {log_dir}/actions.log, {log_dir}/rasa.log\n"
-            + (f"  Telegram bot   {_mode(settings)} (log: {log_dir}/bot.log)\n" if telegram else ""),
+            + (f"  Telegram bot   {_mode(bot)} (log: {log_dir}/bot.log)\n" if telegram else ""),
             flush=True,
         )
 
@@ -183,7 +188,7 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
         print("TELEGRAM_BOT_TOKEN is not set: chatting here in the terminal instead.")
 
         def foreground() -> int:
-            return chat(settings)
+            return chat(bot)
 
     code = run_services(services, PROJECT_DIR, on_ready=ready, foreground=foreground)
     if code:
@@ -196,16 +201,25 @@ def cmd_serve(settings: Settings, *, front_end: bool = False) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["serve", "run", "prune"])
+    parser.add_argument("command", choices=["serve", "run", "prune", "configuration"])
     parser.add_argument(
         "--days", type=int, default=None, help="prune: override AQPARAT_RETENTION_DAYS for this run"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="configuration: exit 1 if docs/configuration.md is stale, write nothing",
+    )
     args = parser.parse_args(argv)
+    if args.command == "configuration":
+        from stack.configuration import write
+
+        return write(check=args.check)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # health URLs carry the API token
     if args.command == "prune":
-        return cmd_prune(Settings.from_env(), args.days)
-    return cmd_serve(Settings.from_env(), front_end=args.command == "run")
+        return cmd_prune(StackSettings.from_env(), args.days)
+    return cmd_serve(StackSettings.from_env(), BotSettings.from_env(), front_end=args.command == "run")
 
 
 if __name__ == "__main__":

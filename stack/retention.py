@@ -27,8 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config import PROJECT_DIR
 from knowledge.logs import prune_logs
-from knowledge.settings import PROJECT_DIR, Settings
+from stack.settings import StackSettings
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def prune_tracker(endpoints: Path, before: float, env: Mapping[str, str]) -> dic
 
 
 def prune(
-    settings: Settings, days: int, env: Mapping[str, str], now: float | None = None, *, logs: bool = True
+    settings: StackSettings, days: int, env: Mapping[str, str], now: float | None = None, *, logs: bool = True
 ) -> Pruned:
     """One round: the tracker store of ``settings.endpoints`` and, with ``logs``, the logs in
     ``settings.log_dir``."""
@@ -102,7 +103,7 @@ def prune(
     )
 
 
-def prune_forever(settings: Settings, days: int, env: Mapping[str, str], every: float) -> None:
+def prune_forever(settings: StackSettings, days: int, env: Mapping[str, str], every: float) -> None:
     """A round of the tracker store now and one every ``every`` seconds, until the process is
     stopped. The logs are the action server's to prune (actions/server.py), also in containers."""
     while True:

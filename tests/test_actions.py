@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from pathlib import Path
 
@@ -26,8 +25,8 @@ KAZAKH = set("әғқңөұүһі")
 
 @pytest.fixture
 def shared(service: KnowledgeService, tmp_path: Path) -> Services:
-    settings = dataclasses.replace(
-        service.settings, log_dir=tmp_path / "log", schools_file=tmp_path / "schools.json", log_salt="test"
+    settings = service.settings.model_copy(
+        update={"log_dir": tmp_path / "log", "schools_file": tmp_path / "schools.json", "log_salt": "test"}
     )
     shared = Services(settings)
     shared.__dict__["knowledge"] = service  # the session's index, not a second build

@@ -8,7 +8,6 @@ really refuses a broken base, and the old index really keeps answering.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -24,12 +23,13 @@ from sanic import Sanic
 from actions.admin import add_admin_routes, authorized, reload_knowledge
 from actions.server import follow_published
 from actions.services import Services
+from actions.settings import ActionSettings
 from bot.admin import AdminClient, AdminUnavailable
+from bot.settings import BotSettings
 from knowledge.admin_contract import ReloadReply
 from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
 from knowledge.embedder import Embedder
 from knowledge.service import KnowledgeService, ReloadResult
-from knowledge.settings import Settings
 from tests.conftest import make_fact, write_yaml
 
 TOKEN = "s3cret-token"
@@ -68,7 +68,7 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 
 @pytest.fixture
 def shared(
-    facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder, tmp_path: Path
+    facts_dir: Path, settings_for: Callable[..., ActionSettings], embedder: Embedder, tmp_path: Path
 ) -> Services:
     settings = settings_for(facts_dir, log_dir=tmp_path / "log", log_salt="pepper", rasa_token=TOKEN)
     services = Services(settings)
@@ -95,7 +95,7 @@ def test_only_the_configured_bearer_token_is_accepted(header: str | None, token:
 
 
 def test_routes_refuse_a_missing_or_wrong_token_and_are_off_without_one(shared: Services) -> None:
-    off = Services(dataclasses.replace(shared.settings, rasa_token=""))
+    off = Services(shared.settings.model_copy(update={"rasa_token": ""}))
 
     async def scenario() -> list[int]:
         statuses = []
@@ -272,10 +272,10 @@ def test_client_reports_an_unreachable_action_server_as_unavailable() -> None:
 
 
 def test_settings_point_the_bot_at_the_action_server() -> None:
-    assert Settings.from_env({}).actions_base_url == "http://127.0.0.1:5055"
-    assert Settings.from_env({"AQPARAT_ACTIONS_PORT": "6000"}).actions_base_url == "http://127.0.0.1:6000"
+    assert BotSettings.from_env({}).actions_base_url == "http://127.0.0.1:5055"
+    assert BotSettings.from_env({"AQPARAT_ACTIONS_PORT": "6000"}).actions_base_url == "http://127.0.0.1:6000"
     env = {"AQPARAT_ACTIONS_URL": "http://actions.internal:5055/"}
-    assert Settings.from_env(env).actions_base_url == "http://actions.internal:5055"
+    assert BotSettings.from_env(env).actions_base_url == "http://actions.internal:5055"
 
 
 def test_the_follow_loop_outlives_a_failed_look_at_the_shared_index() -> None:

@@ -13,7 +13,6 @@ inputs through the running stack.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import html
 import json
 import os
@@ -35,9 +34,11 @@ from actions.school.answers import yes_no
 from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
 from actions.school.validation import ValidateSchoolForm
 from actions.services import Services
+from actions.settings import ActionSettings
 from bot.rasa import RasaClient
 from bot.relay import Relay, Who
 from bot.render import key_from_callback, split_text
+from bot.settings import BotSettings
 from bot.store import open_store
 from bot.telegram import build_application
 from bot.texts import STALE_BUTTON, TOO_LONG
@@ -46,7 +47,7 @@ from knowledge.identifiers import BinProblem
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 from knowledge.logs import ConversationLog
 from knowledge.service import KnowledgeService
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR
 from tests.bad_inputs import ODD_QUESTIONS, QUESTION_RU, WORDLESS
 from tests.dialogue import tracker
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
@@ -98,7 +99,7 @@ class ScriptedRasa:
 
 
 def _relay(tmp_path: Path, rasa: ScriptedRasa) -> Relay:
-    settings = Settings(bot_store=str(tmp_path / "bot.sqlite3"))
+    settings = BotSettings(bot_store=str(tmp_path / "bot.sqlite3"))
     client = RasaClient("http://rasa.test", 2.0, transport=httpx.MockTransport(rasa))
     return Relay(client, open_store(settings.bot_store), settings)
 
@@ -241,10 +242,12 @@ def test_forged_and_stale_buttons_and_markup_through_the_telegram_handlers(tmp_p
     acknowledged. Rasa here is scripted (no stack needed)."""
     user, lang = 612, "kk"
     rasa = ScriptedRasa(lambda body: [{"text": f"«{body['message']}» қала табылмады."}])
-    settings = Settings(telegram_token=DEFAULT_TOKEN, bot_store=str(tmp_path / "bot.sqlite3"), flood_burst=50)
+    settings = BotSettings(
+        telegram_token=DEFAULT_TOKEN, bot_store=str(tmp_path / "bot.sqlite3"), flood_burst=50
+    )
     with BotApiStandIn() as api:
-        settings = dataclasses.replace(
-            settings, telegram_base_url=f"{api.url}/bot", telegram_base_file_url=f"{api.url}/file/bot"
+        settings = settings.model_copy(
+            update={"telegram_base_url": f"{api.url}/bot", "telegram_base_file_url": f"{api.url}/file/bot"}
         )
 
         async def scenario() -> None:
@@ -286,8 +289,8 @@ def test_forged_and_stale_buttons_and_markup_through_the_telegram_handlers(tmp_p
 
 @pytest.fixture
 def shared(service: KnowledgeService, tmp_path: Path) -> Services:
-    settings = dataclasses.replace(
-        service.settings, log_dir=tmp_path / "log", schools_file=tmp_path / "schools.json", log_salt="test"
+    settings = service.settings.model_copy(
+        update={"log_dir": tmp_path / "log", "schools_file": tmp_path / "schools.json", "log_salt": "test"}
     )
     shared = Services(settings)
     shared.__dict__["knowledge"] = service
@@ -586,7 +589,9 @@ def test_a_hostile_fact_file_is_refused_with_its_name(facts_dir: Path, content: 
 
 
 @pytest.fixture
-def small(facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder) -> KnowledgeService:
+def small(
+    facts_dir: Path, settings_for: Callable[..., ActionSettings], embedder: Embedder
+) -> KnowledgeService:
     service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
     assert service.reload().ok
     return service

@@ -31,9 +31,9 @@ from actions.replies import ASKS
 from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
 from bot.relay import Relay, Who
 from bot.render import split_text
+from bot.settings import BotSettings
 from bot.texts import TOO_LONG
 from knowledge.identifiers import BinProblem
-from knowledge.settings import Settings
 from tests.bad_inputs import ODD_QUESTIONS, WORDLESS
 from tests.running_stack import RunningStack
 from texts.localized import Texts
@@ -191,7 +191,7 @@ def test_forged_button_payloads_are_answered_politely(stack: RunningStack) -> No
 
 def test_long_text_over_rest_and_through_the_relay(stack: RunningStack, tmp_path: Path) -> None:
     assert Chat("bad-10k", "ru").texts(("сколько стоит старлинк " * 500)[:10_000])
-    settings = Settings(bot_store=str(tmp_path / "bot.sqlite3"), rasa_port=RASA_PORT, rasa_timeout=20)
+    settings = BotSettings(bot_store=str(tmp_path / "bot.sqlite3"), rasa_port=RASA_PORT, rasa_timeout=20)
     who = Who(77, 77, language_code="ru")
 
     async def scenario() -> list[list[str]]:

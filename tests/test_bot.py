@@ -26,13 +26,13 @@ from bot.render import (
     split_text,
     to_html,
 )
+from bot.settings import BotSettings
 from bot.store import Store, open_store
 from bot.store.base import BUCKET_TTL_SECONDS, KEY_TTL_SECONDS, LANGUAGE_TTL_SECONDS
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 from bot.telegram import addressed_text
 from bot.texts import language_of_reply
-from knowledge.settings import Settings
 from texts.languages import language_from_code
 from texts.localized import Texts as BotTexts
 
@@ -289,7 +289,7 @@ class FakeRasa:
 
 
 def _relay(tmp_path: Path, rasa: FakeRasa, **settings: object) -> Relay:
-    config = Settings(bot_store=str(tmp_path / "bot.sqlite3"), **settings)  # type: ignore[arg-type]
+    config = BotSettings(bot_store=str(tmp_path / "bot.sqlite3"), **settings)  # type: ignore[arg-type]
     client = RasaClient("http://rasa.test", 2.0, transport=httpx.MockTransport(rasa))
     return Relay(client, open_store(config.bot_store), config)
 
@@ -464,7 +464,7 @@ def test_a_rasa_that_accepts_but_never_answers_is_cut_off_at_the_timeout(tmp_pat
 
         server = await asyncio.start_server(hold, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        config = Settings(
+        config = BotSettings(
             bot_store=str(tmp_path / "bot.sqlite3"), rasa_url=f"http://127.0.0.1:{port}", rasa_timeout=1.0
         )
         relay = Relay.open(config)

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
+from bot.settings import BotSettings
 from bot.telegram import build_application
 from knowledge.loader import load_knowledge_base
-from knowledge.settings import Settings
 from tests.conftest import REAL_FACTS
 from tests.running_stack import TOKEN, RunningStack
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Call, polling
@@ -46,8 +46,8 @@ def api() -> Iterator[BotApiStandIn]:
 
 
 @pytest.fixture(scope="module")
-def settings(api: BotApiStandIn, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
+def settings(api: BotApiStandIn, tmp_path_factory: pytest.TempPathFactory) -> BotSettings:
+    return BotSettings(
         telegram_token=DEFAULT_TOKEN,
         telegram_base_url=f"{api.url}/bot",
         telegram_base_file_url=f"{api.url}/file/bot",
@@ -62,7 +62,7 @@ def settings(api: BotApiStandIn, tmp_path_factory: pytest.TempPathFactory) -> Se
     )
 
 
-def run_bot(settings: Settings, scenario: Callable[[], Awaitable[None]]) -> None:
+def run_bot(settings: BotSettings, scenario: Callable[[], Awaitable[None]]) -> None:
     """One bot process's life: build, poll, run the scenario, shut down."""
 
     async def main() -> None:
@@ -95,7 +95,7 @@ def button(api: BotApiStandIn, chat_id: int, title: str) -> str:
 
 
 def test_start_language_button_and_a_question_in_each_language(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     async def scenario() -> None:
         api.push(api.command(501, "/start", language_code="ru"))
@@ -123,7 +123,7 @@ def test_start_language_button_and_a_question_in_each_language(
 
 
 def test_a_button_pressed_after_a_bot_restart_still_works(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     async def ask() -> None:
         api.push(api.text_message(504, "сколько стоит starlink в месяц", language_code="ru"))
@@ -140,7 +140,7 @@ def test_a_button_pressed_after_a_bot_restart_still_works(
 
 
 def test_non_text_long_and_group_messages(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     group = -700
 
@@ -164,7 +164,7 @@ def test_non_text_long_and_group_messages(
 
 
 def test_a_burst_of_twenty_gets_the_burst_answered_and_one_please_wait(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     async def scenario() -> None:
         for _ in range(20):
@@ -180,7 +180,7 @@ def test_a_burst_of_twenty_gets_the_burst_answered_and_one_please_wait(
 
 
 def test_a_maintainer_sees_stats_and_reloads_and_anyone_else_gets_the_unknown_command_reply(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     replies: dict[str, str] = {}
 
@@ -221,7 +221,7 @@ def test_a_maintainer_sees_stats_and_reloads_and_anyone_else_gets_the_unknown_co
 
 
 def test_rasa_down_gets_a_polite_reply_and_the_bot_recovers_when_it_is_back(
-    stack: RunningStack, api: BotApiStandIn, settings: Settings
+    stack: RunningStack, api: BotApiStandIn, settings: BotSettings
 ) -> None:
     stack.stop()
     elapsed: list[float] = []

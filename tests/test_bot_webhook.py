@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.settings import BotSettings
 from bot.telegram import build_application, webhook_options
-from knowledge.settings import Settings
 from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn
 
 SECRET = "s3cret-token_for-tests"
@@ -29,13 +29,13 @@ def _free_port() -> int:
 
 def test_a_webhook_without_a_secret_is_refused_at_start() -> None:
     with pytest.raises(SystemExit, match="AQPARAT_WEBHOOK_SECRET"):
-        webhook_options(Settings(webhook_url="https://bot.example/hook"))
+        webhook_options(BotSettings(webhook_url="https://bot.example/hook"))
 
 
 def test_webhook_mode_checks_the_secret_on_every_request(tmp_path: Path) -> None:
     port = _free_port()
     with BotApiStandIn() as api:
-        settings = Settings(
+        settings = BotSettings(
             telegram_token=DEFAULT_TOKEN,
             telegram_base_url=f"{api.url}/bot",
             telegram_base_file_url=f"{api.url}/file/bot",

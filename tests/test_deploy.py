@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from knowledge.settings import PROJECT_DIR, Settings
+from actions.settings import ActionSettings
+from bot.settings import BotSettings
+from knowledge.settings import PROJECT_DIR, KnowledgeSettings
 
 DEPLOY = PROJECT_DIR / "deploy"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
@@ -371,21 +373,21 @@ def test_the_webhook_secret_is_required_with_a_webhook_url() -> None:
     assert bot["AQPARAT_WEBHOOK_URL"] == "${AQPARAT_WEBHOOK_URL:-}"
     assert bot["AQPARAT_WEBHOOK_SECRET"] == "${AQPARAT_WEBHOOK_SECRET:-}"
     env = filled_env() | {"AQPARAT_WEBHOOK_URL": "https://bot.example/telegram"}
-    settings = Settings.from_env(environment(compose(env)["services"]["bot"]))
+    settings = BotSettings.from_env(environment(compose(env)["services"]["bot"]))
     with pytest.raises(SystemExit, match="AQPARAT_WEBHOOK_SECRET"):
         webhook_options(settings)
     env["AQPARAT_WEBHOOK_SECRET"] = "s3cret"
-    options = webhook_options(Settings.from_env(environment(compose(env)["services"]["bot"])))
+    options = webhook_options(BotSettings.from_env(environment(compose(env)["services"]["bot"])))
     assert options["secret_token"] == "s3cret"
     assert (options["listen"], options["port"]) == ("0.0.0.0", 8443)
 
 
 def test_the_bot_store_and_salts_are_shared_by_replicas() -> None:
-    bot = Settings.from_env(environment(service("bot")))
+    bot = BotSettings.from_env(environment(service("bot")))
     assert bot.bot_store.startswith("redis://:placeholder-redis-password@redis:6379/1")
     assert bot.bot_salt
     assert bot.actions_base_url == "http://lb:5055"
-    actions = Settings.from_env(environment(service("actions")))
+    actions = ActionSettings.from_env(environment(service("actions")))
     assert actions.log_salt
     assert actions.log_dir == Path("/data/log")
     assert "app-data:/data" in service("actions")["volumes"]
@@ -395,13 +397,13 @@ def test_action_server_replicas_share_one_index_and_follow_each_others_reloads()
     actions = service("actions")
     assert "container_name" not in actions, "a fixed name would make --scale fail"
     assert str(actions["deploy"]["replicas"]) == example_env()["ACTIONS_REPLICAS"]
-    settings = Settings.from_env(environment(actions))
+    settings = ActionSettings.from_env(environment(actions))
     assert settings.index_follow_seconds > 0
     # The volume sits where the image's build-time index is (var/index under the code, the
     # default index directory), so a new volume starts as a copy of it.
     (workdir,) = [args for keyword, args in dockerfile(APP_DOCKERFILE) if keyword == "WORKDIR"]
     assert "AQPARAT_INDEX_DIR" not in environment(actions)
-    assert Settings().index_dir.relative_to(PROJECT_DIR) == Path("var/index")
+    assert KnowledgeSettings().index_dir.relative_to(PROJECT_DIR) == Path("var/index")
     assert f"actions-index:{workdir}/var/index" in actions["volumes"]
     assert "actions-index" in compose()["volumes"]
 

@@ -8,7 +8,6 @@ variables.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import subprocess
@@ -18,8 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR
 from stack.__main__ import dialogue_services, rasa_env
+from stack.settings import StackSettings
 
 RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
 DEFAULT = PROJECT_DIR / "endpoints.yml"
@@ -74,8 +74,8 @@ def test_no_variable_is_quoted_so_rasa_substitutes_every_one() -> None:
 
 
 def test_a_fresh_clone_keeps_conversations_in_sqlite_with_the_in_memory_lock_store(tmp_path: Path) -> None:
-    settings = dataclasses.replace(
-        Settings.from_env({}), tracker_db=tmp_path / "new-dir" / "tracker.db", actions_port=5799
+    settings = StackSettings.from_env({}).model_copy(
+        update={"tracker_db": tmp_path / "new-dir" / "tracker.db", "actions_port": 5799}
     )
     env = rasa_env(settings)  # all the supervisor adds: a fresh clone sets nothing itself
     found = read_with_rasa(settings.endpoints, env, "create", tmp_path)
@@ -91,7 +91,7 @@ def test_the_supervisor_hands_rasa_the_configured_endpoints_and_an_absolute_trac
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = Settings.from_env(
+    settings = StackSettings.from_env(
         {"AQPARAT_TRACKER_DB": "rel/tracker.db", "AQPARAT_ENDPOINTS": str(PRODUCTION)}
     )
     rasa = dialogue_services(settings, tmp_path, "token")[1]

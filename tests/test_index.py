@@ -12,14 +12,16 @@ from knowledge.embedder import Embedder
 from knowledge.index import CURRENT, IndexUnusable, current_build, load_index, read_manifest
 from knowledge.loader import load_knowledge_base
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 from tests.conftest import make_fact, write_yaml
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def small(facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder) -> KnowledgeService:
+def small(
+    facts_dir: Path, settings_for: Callable[..., KnowledgeSettings], embedder: Embedder
+) -> KnowledgeService:
     service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
     result = service.reload()
     assert result.ok
@@ -147,7 +149,7 @@ def test_damaged_build_is_rebuilt(small: KnowledgeService) -> None:
 
 
 def test_missing_index_is_reported_without_build(
-    facts_dir: Path, settings_for: Callable[..., Settings]
+    facts_dir: Path, settings_for: Callable[..., KnowledgeSettings]
 ) -> None:
     service = KnowledgeService(settings_for(facts_dir), None)
     result = service.reload(build=False)

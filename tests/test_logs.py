@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.logs import FEEDBACK_FILE, SALT_FILE, UNANSWERED_FILE, ConversationLog
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 
 SENDER = "8123456789"
 
@@ -45,7 +44,9 @@ def test_empty_salt_is_made_once_privately_and_reused(tmp_path: Path) -> None:
 
 
 def test_from_settings_uses_the_log_settings(tmp_path: Path) -> None:
-    settings = dataclasses.replace(Settings.from_env({}), log_dir=tmp_path / "logs", log_salt="pepper")
+    settings = KnowledgeSettings.from_env({}).model_copy(
+        update={"log_dir": tmp_path / "logs", "log_salt": "pepper"}
+    )
     log = ConversationLog.from_settings(settings)
     assert log.directory == tmp_path / "logs"
     assert log.user_hash(SENDER) == ConversationLog(tmp_path, "pepper").user_hash(SENDER)

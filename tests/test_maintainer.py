@@ -20,11 +20,11 @@ from bot.admin import AdminClient
 from bot.maintainer import SHOWN_PROBLEMS, is_maintainer, reload_text, requested_days, stats_text
 from bot.relay import Who
 from bot.render import split_text
+from bot.settings import BotSettings
 from bot.telegram import build_application
 from bot.texts import RELOAD_STARTED, UNAVAILABLE, UNKNOWN_COMMAND
 from knowledge.admin_contract import ReloadReply
 from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
-from knowledge.settings import Settings
 from knowledge.usage import LanguageUsage, UnansweredQuestion, UsageStats
 from tests.telegram_standin import DEFAULT_TOKEN, DEFAULT_USERNAME, BotApiStandIn, polling
 from texts.localized import Texts as BotTexts
@@ -46,12 +46,12 @@ STATS = UsageStats(
 
 
 def test_only_listed_users_in_a_private_chat_are_maintainers() -> None:
-    settings = Settings(maintainers=frozenset({MAINTAINER}))
+    settings = BotSettings(maintainers=frozenset({MAINTAINER}))
     assert is_maintainer(Who(MAINTAINER, MAINTAINER), settings)
     assert not is_maintainer(Who(STRANGER, STRANGER), settings)
     assert not is_maintainer(Who(-100, MAINTAINER, chat_type="supergroup"), settings)  # would leak questions
-    assert not is_maintainer(Who(MAINTAINER, MAINTAINER), Settings())
-    assert Settings.from_env({"AQPARAT_MAINTAINERS": "4242, 77"}).maintainers == {4242, 77}
+    assert not is_maintainer(Who(MAINTAINER, MAINTAINER), BotSettings())
+    assert BotSettings.from_env({"AQPARAT_MAINTAINERS": "4242, 77"}).maintainers == {4242, 77}
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def scripted_admin(reload: ReloadReply, stats: UsageStats, seen: list[httpx.Requ
 def run_bot(
     api: BotApiStandIn, tmp_path: Path, scenario: Callable[[], Awaitable[None]], admin: AdminClient | None
 ) -> None:
-    settings = Settings(
+    settings = BotSettings(
         telegram_token=DEFAULT_TOKEN,
         telegram_base_url=f"{api.url}/bot",
         telegram_base_file_url=f"{api.url}/file/bot",

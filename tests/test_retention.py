@@ -9,7 +9,6 @@ prune`` takes, and read back with the standard library. PostgreSQL is covered by
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -23,9 +22,10 @@ import pytest
 
 from actions.server import prune_logs_daily
 from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_log, prune_logs
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR
 from stack.__main__ import rasa_env
 from stack.retention import DAY_SECONDS, RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
+from stack.settings import StackSettings
 
 NOW = time.time()
 CUTOFF = dt.datetime.fromtimestamp(NOW - 30 * DAY_SECONDS, dt.UTC)
@@ -96,11 +96,11 @@ def event_counts(path: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def tracker_settings(tmp_path: Path) -> Settings:
+def tracker_settings(tmp_path: Path) -> StackSettings:
     if not RASA_PYTHON.exists():
         pytest.skip(".venv-rasa is missing (`make setup` creates it)")
-    settings = dataclasses.replace(
-        Settings.from_env({}), tracker_db=tmp_path / "tracker.db", log_dir=tmp_path / "log"
+    settings = StackSettings.from_env({}).model_copy(
+        update={"tracker_db": tmp_path / "tracker.db", "log_dir": tmp_path / "log"}
     )
     subprocess.run(
         [str(RASA_PYTHON), "-W", "ignore", "-c", WRITE_TRACKERS, str(settings.tracker_db), repr(NOW),
@@ -115,7 +115,7 @@ def tracker_settings(tmp_path: Path) -> Settings:
 
 
 def test_whole_conversations_idle_past_the_cutoff_are_deleted_from_the_sqlite_store(
-    tracker_settings: Settings,
+    tracker_settings: StackSettings,
 ) -> None:
     settings = tracker_settings
     settings.log_dir.mkdir()
@@ -128,7 +128,7 @@ def test_whole_conversations_idle_past_the_cutoff_are_deleted_from_the_sqlite_st
     assert "deleted 1 conversation(s) (4 events, sqlite tracker store)" in pruned.summary()
 
 
-def test_the_prune_command_follows_the_setting(tracker_settings: Settings) -> None:
+def test_the_prune_command_follows_the_setting(tracker_settings: StackSettings) -> None:
     env = {
         **os.environ,
         "AQPARAT_TRACKER_DB": str(tracker_settings.tracker_db),
@@ -157,7 +157,7 @@ def test_the_prune_command_follows_the_setting(tracker_settings: Settings) -> No
 
 
 def test_the_containers_retention_round_deletes_by_days_and_leaves_a_heartbeat(
-    tracker_settings: Settings, tmp_path: Path
+    tracker_settings: StackSettings, tmp_path: Path
 ) -> None:
     """What the compose `retention` service runs in the Rasa image, one round of it (its
     ``--every`` loop sleeps between the same rounds); 0 days deletes nothing and is still healthy."""

@@ -11,7 +11,7 @@ from knowledge.embedder import Embedder, load_embedder
 from knowledge.index import Row
 from knowledge.retriever import Hit, Ranking, Retriever
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings
+from knowledge.settings import KnowledgeSettings
 from tests.conftest import FALLBACK
 
 pytestmark = pytest.mark.model
@@ -243,7 +243,7 @@ def test_the_threshold_comes_from_the_classifiers_cross_validation(service: Know
 
 
 def test_a_one_fact_base_is_decided_by_calibrated_similarity(
-    facts_dir: Path, settings_for: Callable[..., Settings], embedder: Embedder
+    facts_dir: Path, settings_for: Callable[..., KnowledgeSettings], embedder: Embedder
 ) -> None:
     service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
     assert service.reload().ok

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from knowledge.settings import PROJECT_DIR
+from tests.imports import loaded_packages as _loaded
 from texts.clean import clean_message
 
 OURS = ("actions", "bot", "knowledge", "stack", "nlu")
-
-
-def _loaded(*modules: str) -> set[str]:
-    """Top-level packages loaded by importing ``modules`` in a fresh interpreter."""
-    code = f"import sys, {', '.join(modules)}; print(__import__('json').dumps(sorted(sys.modules)))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
-    return {name.split(".")[0] for name in json.loads(done.stdout)}
 
 
 def test_the_text_layer_imports_nothing_of_ours() -> None:

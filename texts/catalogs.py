@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.support import Translations
 
-# Not knowledge.settings.PROJECT_DIR: importing that loads the whole retrieval stack.
+# Not config.PROJECT_DIR: texts/ is a leaf and imports nothing of ours.
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 

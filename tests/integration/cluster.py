@@ -32,8 +32,9 @@ from typing import Any
 import httpx
 import redis
 
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR
 from stack.__main__ import MODEL, dialogue_services
+from stack.settings import StackSettings
 from stack.supervisor import Service
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ class Cluster:
         self.redis = Service("redis", redis_command, None, log_file=self.work / "redis.log")
         env = self.env()
         pieces = [
-            dialogue_services(Settings.from_env(env | {"AQPARAT_RASA_PORT": str(port)}), self.work, TOKEN)
+            dialogue_services(
+                StackSettings.from_env(env | {"AQPARAT_RASA_PORT": str(port)}), self.work, TOKEN
+            )
             for port in RASA_PORTS
         ]
         self.actions = dataclasses.replace(pieces[0][0], env={**pieces[0][0].env, **env})

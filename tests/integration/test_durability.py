@@ -13,7 +13,6 @@ conversation.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import signal
 import subprocess
@@ -26,9 +25,10 @@ import redis
 
 from bot.rasa import RasaClient
 from bot.relay import Outgoing, Relay, Who
+from bot.settings import BotSettings
 from bot.store import open_store
 from bot.texts import UNAVAILABLE
-from knowledge.settings import PROJECT_DIR, Settings
+from knowledge.settings import PROJECT_DIR
 from tests.integration.cluster import REDIS_PORT, Cluster
 from texts.languages import KAZAKH_LETTERS
 from texts.localized import Texts as BotTexts
@@ -48,12 +48,13 @@ UNAVAILABLE_RU = BotTexts("ru")(UNAVAILABLE)
 
 def relay_turn(cluster: Cluster, replica: int, who: Who, text: str, timeout: float = 20.0) -> list[Outgoing]:
     """One message through the bot's relay to one replica, as a bot replica would send it."""
-    settings = dataclasses.replace(
-        Settings.from_env({}),
-        bot_store=cluster.bot_store,
-        flood_burst=1_000,  # the tests type faster than any user
-        rasa_timeout=timeout,
-        default_language="ru",
+    settings = BotSettings.from_env({}).model_copy(
+        update={
+            "bot_store": cluster.bot_store,
+            "flood_burst": 1_000,  # the tests type faster than any user
+            "rasa_timeout": timeout,
+            "default_language": "ru",
+        }
     )
 
     async def turn() -> list[Outgoing]:
@@ -169,7 +170,7 @@ def test_a_rasa_replica_dying_while_it_holds_the_conversation_lock(full_cluster:
 
     # The bot's production timeout (8 s) runs out while replica 1 waits for the dead ticket.
     killed_at = time.monotonic()
-    production_timeout = Settings.from_env({}).rasa_timeout
+    production_timeout = BotSettings.from_env({}).rasa_timeout
     retries = 0
     while (reply := said(relay_turn(full_cluster, 1, who, "нет", production_timeout))) == UNAVAILABLE_RU:
         retries += 1
