@@ -138,6 +138,9 @@ def run_services(
     start or stopped by itself.
     """
     previous = signal.signal(signal.SIGTERM, _raise_stop)
+    # Ctrl-C must stop us even when we were started with SIGINT ignored (a shell's background
+    # job, nohup): Python then keeps it ignored, and the services would outlive every stop.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     failed: list[str] = []
     try:
         with httpx.Client(timeout=2.0) as client:
@@ -176,3 +179,4 @@ def run_services(
         for service in reversed(services):
             service.stop()
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)

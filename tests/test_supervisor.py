@@ -49,9 +49,18 @@ def wait_gone(pid: int, seconds: float = 10.0) -> bool:
     return False
 
 
-def start_supervisor() -> tuple[subprocess.Popen[str], int]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_supervisor(*, sigint_ignored: bool = False) -> tuple[subprocess.Popen[str], int]:
+    """``sigint_ignored``: as a shell starts a background job, which then inherits SIGINT ignored."""
     supervisor = subprocess.Popen(
-        [sys.executable, "-c", SUPERVISOR], cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SUPERVISOR],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     assert supervisor.stdout is not None
     child = int(supervisor.stdout.readline())
@@ -71,8 +80,9 @@ def test_a_killed_supervisor_takes_its_children_with_it() -> None:
             os.kill(child, signal.SIGKILL)
 
 
-def test_a_stopped_supervisor_stops_its_children_and_exits_cleanly() -> None:
-    supervisor, child = start_supervisor()
+@pytest.mark.parametrize("sigint_ignored", [False, True])
+def test_a_stopped_supervisor_stops_its_children_and_exits_cleanly(sigint_ignored: bool) -> None:
+    supervisor, child = start_supervisor(sigint_ignored=sigint_ignored)
     supervisor.send_signal(signal.SIGINT)
     assert supervisor.wait(timeout=20) == 0
     assert not alive(child)
