@@ -5,9 +5,9 @@ with the paths and the reply shape written on each side, a field renamed on one 
 show up as "unavailable" in a maintainer's chat. This module is where both may meet without
 breaking the data flow: the bot runs without rasa-sdk, so it must not import ``actions/``, and
 both already depend on ``knowledge/``. It imports only pydantic, so it stays a leaf inside
-``knowledge/`` (which imports nothing of ours but ``texts/``). The statistics reply needs no entry
-here: it is ``knowledge.usage.UsageStats``, which both sides already share, with its own
-``to_json``/``from_json``.
+``knowledge/`` (which imports nothing of ours but the leaves ``texts/`` and ``config/``). The
+statistics reply needs no entry here: it is ``knowledge.usage.UsageStats``, which both sides
+already share, with its own ``to_json``/``from_json``.
 """
 
 from __future__ import annotations

@@ -89,8 +89,9 @@ def fit_classifier(index: KnowledgeIndex) -> Classifier | None:
 
 def translation_groups(rows: list[Row]) -> list[str]:
     """Which rows say the same thing: a fact's statement in its three languages, and its n-th
-    example question in each language (the files list them in the same order); likewise the n-th
-    anchor of each language."""
+    example question in each language (the files list translations in the same order); likewise
+    the n-th anchor of each language. Where a fact's lists differ in length, some groups pair
+    questions that are not translations: the folds stay valid, only less strict."""
     seen: dict[tuple[str, str, str], int] = {}
     groups = []
     for row in rows:
