@@ -29,7 +29,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 RASA := $(RASA_VENV)/bin/rasa
 RASA_ENV := TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
 MODEL := models/aqparat.tar.gz
-RASA_DATA := config.yml domain.yml $(wildcard nlu/*.yml nlu/*.py)
+# What the model is trained from; nlu/sessions.py (the tracker store) is read at run time only.
+RASA_DATA := config.yml domain.yml $(filter-out nlu/sessions.py,$(wildcard nlu/*.yml nlu/*.py))
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

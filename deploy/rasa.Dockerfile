@@ -18,9 +18,10 @@ WORKDIR /app
 COPY --chown=1001:0 config.yml domain.yml credentials.yml ./
 COPY --chown=1001:0 deploy/endpoints.yml ./endpoints.yml
 COPY --chown=1001:0 models/aqparat.tar.gz ./models/aqparat.tar.gz
-# Our pipeline components (config.yml names them nlu.*): Rasa imports them from its working
-# directory when it loads the model.
-COPY --chown=1001:0 nlu/__init__.py nlu/featurizer.py nlu/intent_classifier.py ./nlu/
+# Our pipeline components (config.yml names them nlu.*) and tracker store (endpoints.yml names
+# nlu.sessions): Rasa imports them from its working directory. Without nlu/sessions.py Rasa would
+# fall back to an in-memory tracker store with only a warning.
+COPY --chown=1001:0 nlu/__init__.py nlu/featurizer.py nlu/intent_classifier.py nlu/sessions.py ./nlu/
 # Retention for the tracker store (the compose `retention` service): it needs Rasa's own reading
 # of endpoints.yml, SQLAlchemy and psycopg2, all of which this image has.
 COPY --chown=1001:0 stack/tracker_retention.py ./tracker_retention.py

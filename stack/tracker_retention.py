@@ -29,18 +29,35 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.utils.common import class_from_module_path
 from rasa.utils.endpoints import read_endpoint_config
 
 TABLE = "events"  # SQLTrackerStore.SQLEvent.__tablename__
 DAY_SECONDS = 86_400
 
 
+def is_sql_store(store_type: str, endpoints: Path) -> bool:
+    """Whether Rasa builds an ``SQLTrackerStore`` (or a subclass, such as ours in
+    ``nlu/sessions.py``) from this type. A class path is imported the way Rasa imports it from its
+    working directory, which holds the endpoints file both here and in the container."""
+    if store_type.lower() == "sql":
+        return True
+    if "." not in store_type:
+        return False
+    sys.path.insert(0, str(endpoints.resolve().parent))
+    try:
+        found = class_from_module_path(store_type)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(found, type) and issubclass(found, SQLTrackerStore)
+
+
 def engine_for(endpoints: str) -> sa.engine.Engine:
     """The engine Rasa's SQLTrackerStore would build from this endpoints file (without creating
     tables or waiting for the database: a prune run should fail, not hang, when it is down)."""
     config = read_endpoint_config(endpoints, "tracker_store")
-    if config is None or (config.type or "").lower() != "sql":
-        raise SystemExit(f"{endpoints}: retention needs tracker_store type SQL, not {config and config.type}")
+    if config is None or not is_sql_store(config.type or "", Path(endpoints)):
+        raise SystemExit(f"{endpoints}: retention needs an SQL tracker store, not {config and config.type}")
     kwargs = dict(config.kwargs)
     url = SQLTrackerStore.get_db_url(
         dialect=kwargs.get("dialect", "sqlite"),

@@ -310,6 +310,23 @@ def test_the_load_balancer_finds_every_replica_through_dockers_dns() -> None:
     assert "option httplog" not in config
 
 
+def test_the_rasa_image_holds_every_module_rasa_is_told_to_import() -> None:
+    """Rasa imports our pipeline components (config.yml) and tracker store (endpoints.yml) from
+    its working directory; a tracker store it cannot import becomes, with only a warning, an
+    in-memory one that forgets every conversation on restart."""
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
+    named = [step["name"] for step in config["pipeline"] if step["name"].startswith("nlu.")]
+    named.append(yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))["tracker_store"]["type"])
+    copied = " ".join(args for keyword, args in dockerfile(RASA_DOCKERFILE) if keyword == "COPY")
+    ignore = RASA_DOCKERFILE.with_name("rasa.Dockerfile.dockerignore")
+    assert any(name.startswith("nlu.sessions.") for name in named)
+    for name in named:
+        module = "/".join(name.split(".")[:-1]) + ".py"
+        assert (PROJECT_DIR / module).is_file(), name
+        assert f" {module}" in f" {copied}", f"rasa.Dockerfile does not copy {module}"
+        assert not ignored(module, ignore), f"{module} is left out of the build context"
+
+
 def test_retention_runs_in_the_containers_too() -> None:
     """No supervisor runs in compose: the `retention` service prunes conversations with the Rasa
     image's Python and endpoints, and the action server prunes its logs, both from one setting."""
@@ -546,16 +563,22 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.core.utils import AvailableEndpoints
 
+from rasa.shared.utils.common import class_from_module_path
+
 endpoints = AvailableEndpoints.read_endpoints(sys.argv[1])
 store, lock = endpoints.tracker_store, endpoints.lock_store
-accepted = set(inspect.signature(SQLTrackerStore.__init__).parameters)
-url = SQLTrackerStore.get_db_url(host=store.url, **store.kwargs)
+store_class = class_from_module_path(store.type)  # imported from the working directory, as Rasa does
+accepted = set(inspect.signature(store_class.__init__).parameters)
+accepted |= set(inspect.signature(SQLTrackerStore.__init__).parameters)
+url_keys = set(inspect.signature(SQLTrackerStore.get_db_url).parameters)
+url = SQLTrackerStore.get_db_url(host=store.url, **{k: v for k, v in store.kwargs.items() if k in url_keys})
 redis = RedisLockStore(host=lock.url, **lock.kwargs)  # connects lazily
 lock_kwargs = redis.red.connection_pool.connection_kwargs
 print(json.dumps({
     "action": endpoints.action.url,
     "nlg": endpoints.nlg.url,
     "store_type": store.type,
+    "store_is_sql": issubclass(store_class, SQLTrackerStore),
     "store_unknown_keys": sorted(set(store.kwargs) - accepted),
     "store_url": [url.drivername, url.username, url.password, url.host, url.port, url.database],
     "lock_type": lock.type,
@@ -575,6 +598,7 @@ def test_rasa_reads_the_container_endpoints(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(RASA_PYTHON), "-W", "ignore", "-c", ENDPOINTS_CHECK, str(ENDPOINTS)],
         env=env | {"SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"},
+        cwd=PROJECT_DIR,  # Rasa's working directory in the image holds nlu/ as here
         capture_output=True,
         text=True,
         timeout=120,
@@ -584,7 +608,8 @@ def test_rasa_reads_the_container_endpoints(tmp_path: Path) -> None:
     # Through the load balancer, which spreads them over the action-server replicas.
     assert found["action"] == "http://lb:5055/webhook"
     assert found["nlg"] == "http://lb:5055/nlg"
-    assert found["store_type"] == "SQL"
+    assert found["store_type"] == "nlu.sessions.SessionTrackerStore"
+    assert found["store_is_sql"]
     assert found["store_unknown_keys"] == []
     assert found["store_url"] == ["postgresql", "rasa", env["DB_PASSWORD"], "postgres", 5432, "rasa"]
     assert found["lock_type"] == "redis"

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.running_stack import RunningStack
+from tests.running_stack import TOKEN, RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +106,44 @@ def test_english_conversation_with_a_language_switch(stack: Path) -> None:
     stop = chat.text("check a school")
     assert stop.startswith("В какой области")
     assert "остановил" in chat.text("stop")
+
+
+def test_a_conversation_longer_than_a_session_keeps_its_language_follow_up_and_form(stack: Path) -> None:
+    """Rasa starts a new session every 10 user messages (endpoints.yml, nlu/sessions.py). Here
+    the 10th message is a question whose follow-up is the 11th, the language was chosen in the
+    first, and the school check is open when the 20th message ends the second session."""
+    chat = Conversation("e2e-long", "en")
+    assert chat.text("switch to russian please").startswith("Хорошо")
+    for message in [
+        "привет",
+        "спасибо",
+        "ты бот?",
+        "что ты умеешь?",
+        "спасибо",
+        "привет",
+        "спасибо",
+        "привет",
+    ]:
+        chat.say(message)
+    assert "Источник: Vlast.kz" in chat.text("Почему Starlink официально не продаётся в Казахстане?")
+    # The follow-up, in the next session: joined to the previous question it is the home price
+    # (alone, "how much a month" after that question took the per-school fee).
+    assert "23 000 тенге" in chat.text("а сколько стоит в месяц?").replace("\xa0", " ")
+    assert "Источник" in chat.text("is starlink legal in kazakhstan?")  # the choice of Russian holds
+    for message in ["спасибо", "привет", "спасибо", "привет", "спасибо"]:
+        chat.say(message)
+    assert chat.text("проверить школу").startswith("В какой области")
+    assert "сельском" in chat.text("туркестанская обл")
+    assert "проводной" in chat.text("нет")  # the 20th message: the form is open across the rollover
+    chat.text("нет")
+    chat.text("нет")
+    verdict = chat.text("000000000000")
+    assert "не входит в группу" in verdict
+    state = httpx.get(
+        f"http://127.0.0.1:{RASA_PORT}/conversations/e2e-long/tracker", params={"token": TOKEN}, timeout=30
+    ).json()  # the whole conversation, every session of it
+    events = [e["event"] for e in state["events"]]
+    assert events.count("session_started") == 3  # the first message's, then after the 10th and 20th
+    last_session = state["events"][len(events) - events[::-1].index("session_started") :]
+    assert [e["text"] for e in last_session if e["event"] == "user"] == ["нет", "нет", "000000000000"]
+    assert state["slots"]["language"] == "ru"

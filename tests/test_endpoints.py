@@ -42,8 +42,10 @@ if sys.argv[2] == "create":
     found["store"] = type(store).__name__
     found["url"] = str(store.engine.url)
 else:
+    import inspect
     from rasa.core.tracker_store import SQLTrackerStore
-    kwargs = dict(endpoints.tracker_store.kwargs)
+    url_keys = set(inspect.signature(SQLTrackerStore.get_db_url).parameters)
+    kwargs = {k: v for k, v in endpoints.tracker_store.kwargs.items() if k in url_keys}
     url = SQLTrackerStore.get_db_url(host=endpoints.tracker_store.url, **kwargs)
     found["url"] = [url.drivername, url.username, url.password, url.host, url.port, url.database]
     found["lock_kwargs"] = {
@@ -58,8 +60,12 @@ def read_with_rasa(path: Path, env: dict[str, str], mode: str, home: Path) -> di
         pytest.skip(".venv-rasa is missing (`make setup` creates it)")
     done = subprocess.run(
         [str(RASA_PYTHON), "-W", "ignore", "-c", BUILD_STORES, str(path), mode],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "RASA_TELEMETRY_ENABLED": "false"} | env,
-        cwd=home,  # not the project: the supervisor's absolute paths must not depend on it
+        # Not the project's directory, so the supervisor's absolute paths must not depend on it;
+        # the project is on the path, as `rasa run` (started in it) puts it, for nlu.sessions.
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "RASA_TELEMETRY_ENABLED": "false"}
+        | {"PYTHONPATH": str(PROJECT_DIR)}
+        | env,
+        cwd=home,
         capture_output=True,
         text=True,
         timeout=120,
@@ -81,7 +87,7 @@ def test_a_fresh_clone_keeps_conversations_in_sqlite_with_the_in_memory_lock_sto
     found = read_with_rasa(settings.endpoints, env, "create", tmp_path)
     assert found["action"] == "http://127.0.0.1:5799/webhook"
     assert found["nlg"] == "http://127.0.0.1:5799/nlg"
-    assert found["store"] == "SQLTrackerStore"
+    assert found["store"] == "SessionTrackerStore"  # ours, not Rasa's in-memory fallback
     assert found["url"] == f"sqlite:///{tmp_path}/new-dir/tracker.db"
     assert found["lock"] == "InMemoryLockStore"
     assert settings.tracker_db.exists()  # Rasa created it, in the directory the supervisor made

@@ -221,3 +221,45 @@ def test_retention_deletes_whole_conversations_idle_longer_than_the_setting(full
     assert int(full_cluster.psql(count.format("retention-new"))) > 0
     # The user who comes back starts afresh, on either replica.
     assert full_cluster.text(1, "retention-old", "привет")
+
+
+def test_a_conversation_longer_than_a_session_keeps_its_form_across_replicas_and_retention(
+    full_cluster: Cluster,
+) -> None:
+    """Rasa starts a new session every 10 user messages (nlu/sessions.py) and loads only the
+    latest from PostgreSQL. The school check opens in the first session and ends in the second,
+    every message on the other replica; retention still treats all sessions as one conversation."""
+    sender = "long-sessions"
+    for turn, message in enumerate(["привет", "спасибо"] * 4):
+        full_cluster.text(turn % 2, sender, message)
+    steps = [
+        (SCHOOL_CHECK, REGION),
+        ("туркестанская обл", RURAL),  # the 10th message: the next session starts after it
+        ("нет", FIBRE),
+        ("нет", MOBILE),
+        ("нет", BIN),
+        ("000000000000", "не входит в группу"),
+    ]
+    for turn, (message, expected) in enumerate(steps):
+        assert expected in full_cluster.text(turn % 2, sender, message), (turn, message)
+    count = "SELECT count(*) FROM events WHERE sender_id = 'long-sessions'"
+    starts = count + " AND type_name = 'session_started'"
+    assert full_cluster.psql(starts) == "2"
+    stored = full_cluster.psql(count)
+    # The first session is 40 days old, the second is not: the conversation is not idle, and
+    # pruning must leave every session of it.
+    full_cluster.psql(
+        "UPDATE events SET timestamp = timestamp - 40 * 86400 WHERE sender_id = 'long-sessions' AND id < "
+        "(SELECT max(id) FROM events WHERE sender_id = 'long-sessions' AND type_name = 'session_started')"
+    )
+    env = {**os.environ, **full_cluster.env(), "AQPARAT_RETENTION_DAYS": "30"}
+    subprocess.run(
+        [sys.executable, "-m", "stack", "prune"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    assert full_cluster.psql(count) == stored
+    assert full_cluster.slots(1, sender)["school_rural"] == "no"
