@@ -6,16 +6,20 @@ retrieval's calibrated confidence, not the classifier, decides between answering
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import logging
 import re
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SharedAction
+from knowledge.embedder import EncodedQuery
 from knowledge.loader import KnowledgeBase
 from knowledge.retriever import Decision
 from knowledge.schema import Fact, Source
@@ -26,6 +30,10 @@ from texts.clean import clean_message
 from texts.localized import Texts
 
 log = logging.getLogger(__name__)
+
+# Where Rasa's e5 featurizer hands a message's vector on: nlu/featurizer.py's HANDOVER_KEY (the
+# two environments share no code, so the name is written on both sides and tested together).
+HANDOVER_KEY = "e5_query"
 
 # Follow-ups lean on the previous question: they open with a connective ("and for schools?",
 # "а сколько это стоит?", "ал бағасы қанша?") or point back at it ("how much is it").
@@ -71,6 +79,19 @@ HELPFUL = N_("👍 Helpful")
 NOT_HELPFUL = N_("👎 Not helpful")
 CHECK_SCHOOL = N_("Check a school")
 OFFICIAL = N_("Official information")
+
+
+def handed_over(latest_message: Any) -> EncodedQuery | None:
+    """The message's vector as Rasa's e5 featurizer handed it on (``nlu/featurizer.py``,
+    ``HANDOVER_KEY``), or None when it is missing or malformed: retrieval then encodes itself."""
+    found = latest_message.get(HANDOVER_KEY) if isinstance(latest_message, dict) else None
+    if not isinstance(found, dict):
+        return None
+    try:
+        vector = np.frombuffer(base64.b64decode(str(found["vector"]), validate=True), dtype="<f4")
+        return EncodedQuery(str(found["model"]), str(found["text"]), vector.astype(np.float32))
+    except (KeyError, ValueError, binascii.Error):
+        return None
 
 
 def looks_like_follow_up(text: str) -> bool:
@@ -202,7 +223,12 @@ class ActionAnswer(SharedAction):
         return [SlotSet("last_fact", fact_id)]
 
     def _decide(
-        self, text: str, previous: str | None, previous_fact: str | None, lang: str
+        self,
+        text: str,
+        previous: str | None,
+        previous_fact: str | None,
+        lang: str,
+        encoded: EncodedQuery | None = None,
     ) -> tuple[Decision, str]:
         """A follow-up ("а для школ?") asks something new about the previous question's
         subject, so it is first joined to that question, unless the join only finds the previous
@@ -214,15 +240,17 @@ class ActionAnswer(SharedAction):
         fibre plan; joined, the home price and the per-school fee."""
         knowledge = self.shared.knowledge
         if not previous or not looks_like_follow_up(text):
-            return knowledge.decide(text, lang), text
+            return knowledge.decide(text, lang, encoded=encoded), text
         joined_text = f"{previous} {text}"
         joined = knowledge.decide(joined_text, lang, on_topic=True)
         if joined.kind == "answer" and not self._same_subject(joined.hits[0].fact, previous_fact):
             return joined, joined_text
-        alone = knowledge.decide(text, lang, on_topic=True)
+        alone = knowledge.decide(text, lang, on_topic=True, encoded=encoded)
         if alone.kind != "unknown":
             return alone, text
-        return (joined, joined_text) if joined.kind != "unknown" else (knowledge.decide(text, lang), text)
+        if joined.kind != "unknown":
+            return joined, joined_text
+        return knowledge.decide(text, lang, encoded=encoded), text
 
     def _same_subject(self, fact: Fact, previous_fact: str | None) -> bool:
         """Whether ``fact`` is of the supersedes chain the previous answer came from."""
@@ -234,7 +262,8 @@ class ActionAnswer(SharedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, texts: Texts
     ) -> list[EventType]:
         previous = tracker.get_slot("last_question")
-        decision, asked = self._decide(text, previous, tracker.get_slot("last_fact"), texts.lang)
+        encoded = handed_over(tracker.latest_message)
+        decision, asked = self._decide(text, previous, tracker.get_slot("last_fact"), texts.lang, encoded)
         knowledge = self.shared.knowledge
         timeline = (
             knowledge.place(decision.hits[0].fact, question=asked, ranked=[h.fact for h in decision.ranked])

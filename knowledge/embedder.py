@@ -65,6 +65,22 @@ def split_name(name: str) -> tuple[str, str]:
     return SENTENCE_TRANSFORMERS, name
 
 
+@dataclass(frozen=True)
+class EncodedQuery:
+    """A question some other process already encoded: Rasa's e5 featurizer encodes every message
+    for the intent model and hands the vector on (``nlu/featurizer.py``), so retrieval need not
+    encode the same text with the same model again."""
+
+    model: str
+    text: str
+    vector: np.ndarray
+
+    def serves(self, text: str, embedder: Embedder) -> bool:
+        """Whether this is ``embedder``'s vector of exactly ``text``."""
+        same_model = self.model == embedder.name and self.vector.shape == (embedder.dimension,)
+        return same_model and self.text == text
+
+
 class Embedder(ABC):
     """A loaded model: encodes L2-normalised float32 vectors for passages and queries."""
 

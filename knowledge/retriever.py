@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from knowledge.classifier import NOT_OURS
-from knowledge.embedder import Embedder
+from knowledge.embedder import Embedder, EncodedQuery
 from knowledge.index import DECLINE, KnowledgeIndex, Row
 from knowledge.schema import Fact, Source
 from knowledge.text import fold
@@ -119,11 +119,18 @@ class Retriever:
         return self.rank(text, k).hits
 
     def rank(
-        self, text: str, k: int = 5, *, exclude: Collection[int] = (), on_topic: bool = False
+        self,
+        text: str,
+        k: int = 5,
+        *,
+        exclude: Collection[int] = (),
+        on_topic: bool = False,
+        encoded: EncodedQuery | None = None,
     ) -> Ranking:
         """Rank facts and the decline anchors; ``exclude`` hides rows (leave-one-out training);
         ``on_topic`` when the conversation already established the topic, so the anchors do not
-        count (a follow-up such as "and the price?" reads like an off-topic price question)."""
+        count (a follow-up such as "and the price?" reads like an off-topic price question);
+        ``encoded``: the question's vector when another process already has it."""
         query = clean_message(text, self.max_query_chars)
         if not fold(query):
             return Ranking([])
@@ -135,7 +142,10 @@ class Retriever:
         vector = None
         if self.embedder is not None and self.embedder.reads(query):
             assert self.index.dense is not None
-            vector = self.embedder.encode_query(query)
+            if encoded is not None and encoded.serves(query, self.embedder):
+                vector = encoded.vector
+            else:
+                vector = self.embedder.encode_query(query)
             found = min(CANDIDATE_ROWS + len(exclude), self.index.dense.ntotal)
             _, rows = self.index.dense.search(vector[None, :], found)
             candidates = np.concatenate([candidates, rows[0][rows[0] >= 0]])
@@ -205,8 +215,8 @@ class Retriever:
         kb = self.index.kb
         return kb.newest(a.fact).id == kb.newest(b.fact).id
 
-    def ask(self, text: str, *, on_topic: bool = False) -> Decision:
-        return self.decide(self.rank(text, on_topic=on_topic))
+    def ask(self, text: str, *, on_topic: bool = False, encoded: EncodedQuery | None = None) -> Decision:
+        return self.decide(self.rank(text, on_topic=on_topic, encoded=encoded))
 
 
 def _top_mean(scores: np.ndarray, k: int) -> np.ndarray:

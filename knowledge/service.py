@@ -17,7 +17,7 @@ from pathlib import Path
 
 from knowledge.calibrate import WRONG_ANSWER_COST, anchors_hash, calibrate, read_anchors
 from knowledge.classifier import RECIPE as CLASSIFIER_RECIPE
-from knowledge.embedder import Embedder, embedder_for
+from knowledge.embedder import Embedder, EncodedQuery, embedder_for
 from knowledge.index import (
     IndexUnusable,
     KnowledgeIndex,
@@ -229,11 +229,14 @@ class KnowledgeService:
     def source(self, source_id: str) -> Source | None:
         return self.retriever.index.kb.sources.get(source_id)
 
-    def decide(self, text: str, lang: str, *, on_topic: bool = False) -> Decision:
+    def decide(
+        self, text: str, lang: str, *, on_topic: bool = False, encoded: EncodedQuery | None = None
+    ) -> Decision:
         """Answer / clarify / unknown for ``text`` asked in ``lang``; ``on_topic`` when the
-        conversation already established that the question is about our subject."""
+        conversation already established that the question is about our subject; ``encoded``
+        when Rasa already encoded the message (used only if it is this very text)."""
         _check_lang(lang)
-        return self.retriever.ask(text, on_topic=on_topic)
+        return self.retriever.ask(text, on_topic=on_topic, encoded=encoded)
 
 
 def _check_lang(lang: str) -> None:

