@@ -49,7 +49,7 @@ def reload_knowledge(knowledge: KnowledgeService) -> ReloadReply:
         ok=result.ok,
         rebuilt=result.rebuilt,
         message=result.message.splitlines()[0] if result.message else "",
-        problems=[str(problem) for problem in problems[:MAX_PROBLEMS]],
+        problems=tuple(str(problem) for problem in problems[:MAX_PROBLEMS]),
         facts=knowledge.fact_count,
     )
     log.info("reload: ok=%s rebuilt=%s facts=%d %s", reply.ok, reply.rebuilt, reply.facts, reply.message)

@@ -39,7 +39,8 @@ def _present(value: _T | None, name: str) -> _T:
     return value
 
 
-class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+# ExtBot[int]: the bot's requests go through AIORateLimiter, whose per-request argument is an int.
+class CustomContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):
     """``CallbackContext`` with the shared objects as typed properties."""
 
     @property
@@ -56,5 +57,5 @@ class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
 
 
 CONTEXT_TYPES = ContextTypes(context=CustomContext, bot_data=BotData)
-BotApplication = Application[ExtBot[None], CustomContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+BotApplication = Application[ExtBot[int], CustomContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 """The application ``build_application`` returns: the type ``post_init`` and the tests receive."""

@@ -12,7 +12,8 @@ left out of the command menu on purpose.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Message, MessageEntity, Update
@@ -121,15 +122,14 @@ async def on_text(update: Update, context: CustomContext) -> None:
         return
     text = message.text or ""
     if is_group(who):
-        text = addressed_text(message, context.bot.username, context.bot.id)
-        if text is None:
+        addressed = addressed_text(message, context.bot.username, context.bot.id)
+        if addressed is None:
             return
-        if not text:
-            text = COMMAND_PAYLOADS["help"]  # a bare mention: say what we can do
+        text = addressed or COMMAND_PAYLOADS["help"]  # a bare mention: say what we can do
     await send(context, who, await context.relay.message(who, text), message)
 
 
-def command(name: str) -> Callable[[Update, CustomContext], Awaitable[None]]:
+def command(name: str) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
     payload = COMMAND_PAYLOADS[name]
 
     async def on_command(update: Update, context: CustomContext) -> None:
@@ -141,10 +141,10 @@ def command(name: str) -> Callable[[Update, CustomContext], Awaitable[None]]:
 
 
 async def on_unknown_command(update: Update, context: CustomContext) -> None:
-    who = who_of(update)
-    if who is None:
+    who, message = who_of(update), update.effective_message
+    if who is None or message is None:
         return
-    if is_group(who) and not (update.effective_message.text or "").split()[0].lower().endswith(
+    if is_group(who) and not (message.text or "").split()[0].lower().endswith(
         "@" + context.bot.username.lower()
     ):
         return  # "/foo" in a group is for some other bot

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -63,7 +64,7 @@ def env(name: str, default: Any, description: str, *, default_shown: str | None 
     ``default_shown`` (markdown) replaces the default in docs/configuration.md where the real one
     is a machine's absolute path or is computed (a generated token, another variable's value).
     """
-    extra = {"default_shown": default_shown} if default_shown is not None else None
+    extra: JsonDict | None = {"default_shown": default_shown} if default_shown is not None else None
     return Field(default, validation_alias=name, description=description, json_schema_extra=extra)
 
 

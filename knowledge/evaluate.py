@@ -100,11 +100,11 @@ def evaluate(retriever: Retriever, questions: QuestionSet) -> dict[str, Language
         )
         if not leads or leads[0] not in item.expect:
             report.misses.append(f"{item.text!r} → {leads[:1] or 'nothing'} (want {item.expect})")
-    for item in questions.out_of_scope:
-        report = reports[item.lang]
+    for declined in questions.out_of_scope:
+        report = reports[declined.lang]
         report.out_of_scope += 1
-        decision = retriever.ask(item.text)
+        decision = retriever.ask(declined.text)
         report.declined += decision.kind == "unknown"
         if decision.kind != "unknown":
-            report.misses.append(f"{item.text!r} (out of scope) → {decision.hits[0].fact.id}")
+            report.misses.append(f"{declined.text!r} (out of scope) → {decision.hits[0].fact.id}")
     return {lang: reports[lang] for lang in LANGUAGES if lang in reports}

@@ -114,8 +114,8 @@ def rows_for(facts: list[Fact], anchors: dict[str, list[str]] | None = None) -> 
         for lang in LANGUAGES:
             rows.append(Row(fact.id, lang, "statement", fact.render(lang)))  # as readers see it
             rows += [Row(fact.id, lang, "question", q) for q in fact.questions.get(lang)]
-    for lang, questions in (anchors or {}).items():
-        rows += [Row(DECLINE, lang, "decline", q) for q in questions]
+    for anchor_lang, questions in (anchors or {}).items():
+        rows += [Row(DECLINE, anchor_lang, "decline", q) for q in questions]
     return rows
 
 
@@ -148,13 +148,13 @@ def make_dense(vectors: np.ndarray, exact_max_rows: int, nprobe: int) -> tuple[f
         return index, {"index_type": "flat"}
     nlist = int(4 * np.sqrt(n))
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 64), replace=False)]
-    index.train(sample)
-    index.add(vectors)
-    index.nprobe = nprobe
-    index.make_direct_map()  # lets candidates be rescored exactly from the stored vectors
-    return index, {"index_type": "ivf", "nlist": nlist, "nprobe": nprobe}
+    ivf.train(sample)
+    ivf.add(vectors)
+    ivf.nprobe = nprobe
+    ivf.make_direct_map()  # lets candidates be rescored exactly from the stored vectors
+    return ivf, {"index_type": "ivf", "nlist": nlist, "nprobe": nprobe}
 
 
 def build_index(

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from knowledge.schema import LANGUAGE_NAMES, LANGUAGES, TOPICS, Fact, Source
 
@@ -155,7 +156,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     """Turn one pydantic error into a sentence a maintainer understands."""
     loc = [str(part) for part in error["loc"]]
     path = ".".join(loc)

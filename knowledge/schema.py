@@ -22,7 +22,7 @@ from texts.languages import Lang
 LANGUAGE_NAMES: dict[str, str] = {"kk": "Kazakh", "ru": "Russian", "en": "English"}
 
 Topic = Literal["availability", "regulation", "schools", "pricing", "rural-access", "actors", "guidance"]
-TOPICS: tuple[str, ...] = get_args(Topic)
+TOPICS: tuple[Topic, ...] = get_args(Topic)
 
 MAX_STATEMENT_CHARS = 1_500
 MAX_QUESTION_CHARS = 300

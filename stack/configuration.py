@@ -49,7 +49,7 @@ the shared and its own; the supervisor (`python -m stack`) those and its own; th
 and its own; the `python -m knowledge` CLI the knowledge layer's.
 """
 
-AFTER = {
+AFTER: dict[type[LayerSettings], str] = {
     StackSettings: """
 `python -m stack` passes `AQPARAT_ACTIONS_PORT` and `AQPARAT_TRACKER_DB` (made absolute) on to
 Rasa, which substitutes them into the endpoints file.

@@ -64,7 +64,7 @@ class _AskAction(SharedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         message = ASKS[self.slot].render(self.texts(tracker))
-        dispatcher.utter_message(**message)  # type: ignore[arg-type]
+        dispatcher.utter_message(**message)
         return []
 
 

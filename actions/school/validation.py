@@ -14,6 +14,7 @@ from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.base import reply_texts
 from actions.school.answers import (
@@ -125,13 +126,19 @@ class ValidateSchoolForm(FormValidationAction):
             return {slot: answer}
         return {} if self._is_detour(tracker, text) or text.startswith("/") else {slot: text}
 
-    async def extract_school_rural(self, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def extract_school_rural(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract_yes_no("school_rural", tracker)
 
-    async def extract_school_fibre(self, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def extract_school_fibre(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract_yes_no("school_fibre", tracker)
 
-    async def extract_school_mobile(self, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def extract_school_mobile(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await self._extract_yes_no("school_mobile", tracker)
 
     def _validate_yes_no(
@@ -142,13 +149,19 @@ class ValidateSchoolForm(FormValidationAction):
         dispatcher.utter_message(text=reply_texts(tracker, self.shared)(YES_NO_UNCLEAR))
         return {slot: None}
 
-    def validate_school_rural(self, value, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def validate_school_rural(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate_yes_no("school_rural", value, dispatcher, tracker)
 
-    def validate_school_fibre(self, value, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def validate_school_fibre(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate_yes_no("school_fibre", value, dispatcher, tracker)
 
-    def validate_school_mobile(self, value, dispatcher, tracker, domain) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def validate_school_mobile(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate_yes_no("school_mobile", value, dispatcher, tracker)
 
     async def extract_school_bin(

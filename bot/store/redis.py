@@ -29,7 +29,7 @@ class RedisStore(Store):
         return key
 
     async def payload_for(self, key: str) -> str | None:
-        return await self._redis.get(f"{PREFIX}button:{key}")
+        return _text(await self._redis.get(f"{PREFIX}button:{key}"))
 
     async def take(self, sender: str, rule: FloodRule, now: float | None = None) -> Verdict:
         now = time.time() if now is None else now
@@ -39,7 +39,7 @@ class RedisStore(Store):
                 try:
                     await pipe.watch(name)
                     stored = await pipe.get(name)
-                    verdict, bucket = take(Bucket.loads(stored), rule, now)
+                    verdict, bucket = take(Bucket.loads(_text(stored)), rule, now)
                     pipe.multi()
                     pipe.set(
                         name,
@@ -52,14 +52,22 @@ class RedisStore(Store):
                     continue  # another replica counted this user in between: count again
 
     async def language(self, sender: str) -> str | None:
-        return await self._redis.get(f"{PREFIX}lang:{sender}")
+        return _text(await self._redis.get(f"{PREFIX}lang:{sender}"))
 
     async def remember_language(self, sender: str, lang: str) -> None:
         await self._redis.set(f"{PREFIX}lang:{sender}", lang, ex=LANGUAGE_TTL_SECONDS)
 
     async def salt(self) -> str:
         await self._redis.set(f"{PREFIX}salt", secrets.token_hex(32), nx=True)
-        return await self._redis.get(f"{PREFIX}salt")
+        salt = _text(await self._redis.get(f"{PREFIX}salt"))
+        if salt is None:  # deleted between the two commands: the next call sets a new one
+            raise RuntimeError("the bot's salt vanished from Redis")
+        return salt
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """Our client decodes replies; one a caller passed in may return bytes."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
