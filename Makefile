@@ -68,9 +68,10 @@ $(RASA_STAMP):
 	$(RASA_VENV)/bin/pip check
 	touch $@
 
-lint: venv ## ruff lint and format check
+lint: venv ## ruff lint and format check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
