@@ -8,28 +8,23 @@ asked for no use). Users are known only by a salted hash of their sender id, so 
 that one person asked three times without saying who; the salt stays in the log directory (or
 in the settings), never in the lines.
 
-Several action-server workers append at once, so each record is one ``write`` of one complete
-line on a file opened in append mode, under an exclusive ``flock``; readers take a shared lock
-and skip (with a warning) any line they cannot parse, so one damaged line never hides the rest.
+The files themselves (locked appends, tolerant reads, pruning, the salt file) are
+``knowledge/jsonl.py``'s; this module decides what a line holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
-import json
 import logging
 import math
-import os
-import secrets
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, get_args
+from typing import Any, Literal, get_args
 
+from knowledge.jsonl import append_record, make_private_dir, prune_before, read_records, stored_salt
 from knowledge.settings import KnowledgeSettings
 
 log = logging.getLogger(__name__)
@@ -46,14 +41,6 @@ HASH_CHARS = 16
 TOP, THRESHOLD = "top", "threshold"  # score names the reader understands; others are fact ids
 Outcome = Literal["answer", "clarify", "unknown"]  # the retriever's decision kinds
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-
-
-class _Timed(Protocol):
-    @property
-    def time(self) -> dt.datetime: ...
-
-
-Entry = TypeVar("Entry", bound=_Timed)
 
 
 @dataclass(frozen=True)
@@ -171,7 +158,7 @@ class ConversationLog:
     def _salt(self) -> str:
         """The configured salt, else the one kept in the directory (made on first use, so reading
         the logs never creates anything)."""
-        return self._given_salt or _stored_salt(self.directory / SALT_FILE)
+        return self._given_salt or stored_salt(self.directory / SALT_FILE)
 
     def user_hash(self, sender_id: str) -> str:
         """Stable for one sender under one salt, meaningless without the salt (HMAC-SHA256)."""
@@ -228,105 +215,26 @@ class ConversationLog:
 
     def unanswered(self) -> list[UnansweredEntry]:
         """Every readable entry, oldest first."""
-        return _read(self.unanswered_path, UnansweredEntry.from_record)
+        return read_records(self.unanswered_path, UnansweredEntry.from_record)
 
     def feedback(self) -> list[FeedbackEntry]:
         """Every readable entry, oldest first."""
-        return _read(self.feedback_path, FeedbackEntry.from_record)
+        return read_records(self.feedback_path, FeedbackEntry.from_record)
 
     def questions(self) -> list[QuestionEntry]:
         """Every readable entry, oldest first."""
-        return _read(self.questions_path, QuestionEntry.from_record)
+        return read_records(self.questions_path, QuestionEntry.from_record)
 
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         """Write one line; a failure is logged, not raised: a full disk must not cost a user
         their answer."""
         try:
-            _make_private_dir(self.directory)
+            make_private_dir(self.directory)
             fields = {"user": self.user_hash(record.pop("sender_id")), **record}
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except (OSError, ValueError):
             log.exception("cannot write to the conversation log %s", path)
             return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # Stamped under the lock, so the file's order is the order of time.
-            stamped = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"), **fields}
-            line = json.dumps(stamped, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            # A lone surrogate (a broken emoji half from some client) cannot be UTF-8: write "?".
-            data = (line + "\n").encode("utf-8", "replace")
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # a crashed writer left half a line: keep ours separate
-            written = os.write(fd, data)
-            while written < len(data):  # only on a full disk or a signal; still under the lock
-                written += os.write(fd, data[written:])
-        except OSError:
-            log.exception("cannot write to the conversation log %s", path)
-        finally:
-            os.close(fd)  # closing releases the lock
-
-
-def _read(path: Path, parse: Callable[[dict[str, Any]], Entry]) -> list[Entry]:
-    entries: list[Entry] = []
-    for number, raw in _lines(path):
-        try:
-            record = json.loads(raw.decode("utf-8"))
-            if not isinstance(record, dict):
-                raise TypeError("not a JSON object")
-            entry = parse(record)
-        except (ValueError, TypeError, KeyError) as exc:
-            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            log.warning("%s line %d skipped (unreadable: %s)", path, number, reason[:200])
-            continue
-        entries.append(entry)
-    entries.sort(key=lambda entry: entry.time)  # stable: equal times keep the file's order
-    return entries
-
-
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-empty lines, read under a shared lock so no half-written line is seen."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        return
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
-        data = handle.read()
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if raw.strip():
-            yield number, raw
-
-
-def _stored_salt(path: Path) -> str:
-    """Read the salt, creating it first if absent. A new salt appears complete or not at all
-    (written aside, then hard-linked into place), so two processes starting together agree."""
-    if not path.exists():
-        _make_private_dir(path.parent)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, (secrets.token_hex(32) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process won; use its salt
-        finally:
-            tmp.unlink()
-    salt = path.read_text(encoding="utf-8").strip()
-    if not salt:
-        raise ValueError(
-            f"{path} is empty: delete it to make a new salt (earlier user hashes will not match)"
-        )
-    return salt
-
-
-def _make_private_dir(directory: Path) -> None:
-    """Questions are personal data: a new log directory is readable by its owner only."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        append_record(path, fields)
 
 
 def _parse_time(value: object) -> dt.datetime:
@@ -350,51 +258,6 @@ def _cap(text: str, limit: int) -> str:
     return str(text)[:limit]
 
 
-def _line_time(line: bytes) -> dt.datetime | None:
-    try:
-        record = json.loads(line)
-        moment = dt.datetime.fromisoformat(record["time"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def prune_log(path: Path, before: dt.datetime) -> int:
-    """Drop the lines of one JSON-lines log written before ``before``; returns how many.
-
-    A line goes when it is provably old: its own ``time``, or, for a damaged line (a crashed
-    writer's half line has no readable time), the time of the next readable line, since it was
-    written before that one. The file is rewritten in place under the same exclusive ``flock``
-    the writers take: each writer opens the file per line and waits for the lock, then appends
-    after our rewrite. (Writing a new file and renaming it over the old one would lose the line
-    of a writer already waiting on the old file's lock.)
-    """
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return 0
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        size = os.fstat(fd).st_size
-        data = os.pread(fd, size, 0)
-        lines = [line for line in data.split(b"\n") if line.strip()]
-        kept: list[bytes] = []
-        newer: dt.datetime | None = None  # time of the nearest readable line after this one
-        for line in reversed(lines):
-            newer = _line_time(line) or newer
-            if newer is None or newer >= before:
-                kept.append(line)
-        dropped = len(lines) - len(kept)
-        if dropped:
-            text = b"".join(line + b"\n" for line in reversed(kept))
-            os.pwrite(fd, text, 0)
-            os.ftruncate(fd, len(text))
-            os.fsync(fd)
-        return dropped
-    finally:
-        os.close(fd)  # releases the lock
-
-
 def prune_logs(directory: Path, before: dt.datetime) -> dict[str, int]:
     """Every conversation log in ``directory``: lines dropped per file that exists."""
-    return {name: prune_log(directory / name, before) for name in LOG_FILES if (directory / name).exists()}
+    return {name: prune_before(directory / name, before) for name in LOG_FILES if (directory / name).exists()}

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from actions.server import prune_logs_daily
-from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_log, prune_logs
+from knowledge.jsonl import prune_before
+from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_logs
 from knowledge.settings import PROJECT_DIR
 from stack.__main__ import rasa_env
 from stack.retention import DAY_SECONDS, RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
@@ -40,15 +41,15 @@ def test_old_log_lines_go_and_recent_ones_stay_in_order(tmp_path: Path) -> None:
     path = tmp_path / QUESTIONS_FILE
     lines = [line(90, "a"), '{"time": "2026-01-01T00:0', line(31, "b"), line(29, "c"), line(0, "d")]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert prune_log(path, CUTOFF) == 3  # a, b, and the half line written before b
+    assert prune_before(path, CUTOFF) == 3  # a, b, and the half line written before b
     assert path.read_text(encoding="utf-8") == f"{lines[3]}\n{lines[4]}\n"
-    assert prune_log(path, CUTOFF) == 0  # idempotent
+    assert prune_before(path, CUTOFF) == 0  # idempotent
 
 
 def test_a_damaged_line_is_kept_unless_a_later_line_proves_it_old(tmp_path: Path) -> None:
     path = tmp_path / QUESTIONS_FILE
     path.write_text(f"{line(90)}\n{line(31)}\nbroken\n{line(29)}\nbroken too\n", encoding="utf-8")
-    assert prune_log(path, CUTOFF) == 2  # the next readable line is recent, or there is none
+    assert prune_before(path, CUTOFF) == 2  # the next readable line is recent, or there is none
     assert path.read_text(encoding="utf-8").splitlines() == ["broken", line(29), "broken too"]
 
 
