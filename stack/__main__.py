@@ -28,7 +28,8 @@ from pathlib import Path
 
 from bot.settings import BotSettings
 from config import PROJECT_DIR
-from stack.retention import DAY_SECONDS, prune, prune_forever
+from stack.periodic import DAY_SECONDS
+from stack.retention import prune, prune_forever
 from stack.settings import StackSettings
 from stack.supervisor import Service, run_services
 

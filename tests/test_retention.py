@@ -24,7 +24,8 @@ from actions.server import prune_logs_daily
 from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_log, prune_logs
 from knowledge.settings import PROJECT_DIR
 from stack.__main__ import rasa_env
-from stack.retention import DAY_SECONDS, RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
+from stack.periodic import DAY_SECONDS
+from stack.retention import RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
 from stack.settings import StackSettings
 
 NOW = time.time()
