@@ -3,7 +3,7 @@
 Why this exists: the retrieval and NLU benchmarks time parts; this one times what a user waits
 for. It starts ``python -m stack serve`` (action server + Rasa) on ports of its own, timing the
 cold start, and the real bot (``python -m bot run``, as in production) polling a local stand-in
-of the Bot API (tests/telegram_standin.py). Simulated users then hold conversations (all three
+of the Bot API (stack/telegram_standin.py). Simulated users then hold conversations (all three
 languages; knowledge questions, a follow-up, small talk, a school check) over Rasa's REST
 channel and through the bot. Per level it prints p50/p95/p99 latency (request to the full
 reply), messages per second, errors, and the CPU each process spent per message (the figure a
@@ -55,24 +55,25 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.telegram_standin
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages
 
 import httpx
 import yaml
 
 from bot.render import split_text
 from bot.texts import SLOW_DOWN, UNAVAILABLE
-from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
+from stack import process
+from stack.__main__ import rasa_loaded
+from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
 from texts.languages import LANGUAGES
 from texts.localized import Texts
 
@@ -350,71 +351,12 @@ class MemoryPeaks:
             self.sample()
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def spawn(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A child in its own process group (so stopping it stops what it started), output to ``log``."""
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_process(process: subprocess.Popen[bytes], sig: signal.Signals, grace: float) -> None:
-    """Signal the process group (each child here leads its own), then kill what is left."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    if not path.exists():
-        return f"({path} does not exist)"
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-def wait_until(ready: Callable[[httpx.Client], bool], process: subprocess.Popen[bytes], what: str) -> float:
-    """Seconds until ``ready`` holds; fails as soon as ``process`` exits."""
-    started = time.monotonic()
-    with httpx.Client(timeout=2.0) as client:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{what} exited with status {process.returncode} while starting")
-            try:
-                if ready(client):
-                    return time.monotonic() - started
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > START_TIMEOUT:
-                raise RuntimeError(f"{what} was not ready after {START_TIMEOUT:.0f} s")
-            time.sleep(0.1)
-
-
-def rasa_ready(base: str) -> Callable[[httpx.Client], bool]:
-    def ready(client: httpx.Client) -> bool:
-        response = client.get(f"{base}/status", params={"token": TOKEN})
-        return response.status_code == 200 and bool(response.json().get("model_id"))
-
-    return ready
-
-
 def start_stack(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[bytes], float]:
     """``python -m stack serve`` with the trained model; returns it and its cold start: launch
     until Rasa's /status shows a model and the action server's /health answers."""
     log_dir = work / "log"
     log_dir.mkdir()
     env = {
-        **os.environ,
         "AQPARAT_RASA_PORT": str(args.rasa_port),
         "AQPARAT_ACTIONS_PORT": str(args.actions_port),
         "AQPARAT_RASA_TOKEN": TOKEN,
@@ -423,20 +365,28 @@ def start_stack(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[
         "AQPARAT_TRACKER_DB": str(work / "tracker.db"),  # fresh conversations, not var/tracker.db
     }
     started = time.monotonic()
-    process = spawn([PYTHON, "-m", "stack", "serve"], ROOT, env, work / "stack.log")
+    stack = process.start([PYTHON, "-m", "stack", "serve"], cwd=ROOT, env=env, log=work / "stack.log")
     rasa, health = f"http://127.0.0.1:{args.rasa_port}", f"http://127.0.0.1:{args.actions_port}/health"
     try:
-        wait_until(
-            lambda client: rasa_ready(rasa)(client) and client.get(health).status_code == 200,
-            process,
-            "the stack",
-        )
-    except RuntimeError:
-        stop_process(process, signal.SIGINT, 60)
+        with httpx.Client(timeout=2.0) as client:
+            process.wait_until(
+                lambda: rasa_up(client, rasa) and process.answers(client, health),
+                stack,
+                "the stack",
+                timeout=START_TIMEOUT,
+                poll=0.1,
+            )
+    except process.ProcessFailed:
+        process.stop(stack, signal.SIGINT, 60)
         for name in ("stack.log", "log/actions.log", "log/rasa.log"):
-            print(f"--- last lines of {work / name} ---\n{tail(work / name)}", file=sys.stderr)
+            print(f"--- last lines of {work / name} ---\n{process.tail(work / name)}", file=sys.stderr)
         raise
-    return process, time.monotonic() - started
+    return stack, time.monotonic() - started
+
+
+def rasa_up(client: httpx.Client, base: str) -> bool:
+    """Rasa at ``base`` has loaded its model (ours and bare Rasa alike)."""
+    return process.answers(client, f"{base}/status?token={TOKEN}", rasa_loaded)
 
 
 # --- the REST path -----------------------------------------------------------------------------
@@ -558,7 +508,6 @@ def bot_failure_texts() -> frozenset[str]:
 def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subprocess.Popen[bytes]:
     """The bot as it runs in production (``python -m bot run``), pointed at the stand-in."""
     env = {
-        **os.environ,
         "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
         "TELEGRAM_BASE_URL": f"{api.url}/bot",
         "TELEGRAM_BASE_FILE_URL": f"{api.url}/file/bot",
@@ -569,18 +518,18 @@ def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subpr
         "AQPARAT_FLOOD_BURST": str(FLOOD_BURST),
         "AQPARAT_LOG_DIR": str(work / "log"),
     }
-    return spawn([PYTHON, "-m", "bot", "run"], ROOT, env, work / "bot.log")
+    return process.start([PYTHON, "-m", "bot", "run"], cwd=ROOT, env=env, log=work / "bot.log")
 
 
-async def bot_ready(api: BotApiStandIn, process: subprocess.Popen[bytes], work: Path) -> None:
+async def bot_ready(api: BotApiStandIn, bot: subprocess.Popen[bytes], work: Path) -> None:
     """Polling has begun once the bot's first getUpdates arrives."""
-    deadline = time.monotonic() + 120
-    while not api.calls("getUpdates"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(
-                f"the bot did not start polling; {work / 'bot.log'}:\n{tail(work / 'bot.log')}"
-            )
-        await asyncio.sleep(0.1)
+
+    def ready() -> bool:
+        return bool(api.calls("getUpdates"))
+
+    await asyncio.to_thread(
+        process.wait_until, ready, bot, "the bot", timeout=120, poll=0.1, log=work / "bot.log"
+    )
 
 
 @dataclasses.dataclass
@@ -697,7 +646,7 @@ def bare_model(rasa: Path) -> Path:
                 check=False,
             )  # fmt: skip
         if trained.returncode:
-            raise RuntimeError(f"training the bare model failed; {log}:\n{tail(log)}")
+            raise RuntimeError(f"training the bare model failed; {log}:\n{process.tail(log)}")
         target.parent.mkdir(parents=True, exist_ok=True)
         (work / "models" / "bare.tar.gz").replace(target)
     return target
@@ -712,7 +661,7 @@ def start_bare(rasa: Path, model: Path, port: int, work: Path) -> subprocess.Pop
         str(rasa), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
         "--connector", "rest", "--enable-api", "--auth-token", TOKEN,
     ]  # fmt: skip
-    return spawn(command, home, {**os.environ, **RASA_ENV}, work / "bare.log")
+    return process.start(command, cwd=home, env=RASA_ENV, log=work / "bare.log")
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -758,7 +707,7 @@ async def measured(level: Awaitable[Level], processes: Processes) -> Level:
 
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     ports = [args.rasa_port, args.actions_port] + ([] if args.skip_bare else [args.bare_port])
-    if busy := [port for port in ports if not port_free(port)]:
+    if busy := [port for port in ports if not process.port_free(port)]:
         raise RuntimeError(f"port(s) {busy} already in use (another benchmark running?)")
     phase = Phases()
     model = None
@@ -774,7 +723,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(tmp)
         with phase(f"cold start of the stack on ports {args.rasa_port}/{args.actions_port}"):
             stack, cold_start = await asyncio.to_thread(start_stack, args, work)
-            cleanup.callback(stop_process, stack, signal.SIGINT, 60)  # Ctrl-C, as a developer would
+            cleanup.callback(process.stop, stack, signal.SIGINT, 60)  # Ctrl-C, as a developer would
         result["cold_start_s"] = round(cold_start, 1)
 
         bot, api = None, None
@@ -782,7 +731,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             with phase("bot start"):
                 api = cleanup.enter_context(WatchedStandIn(asyncio.get_running_loop()))
                 bot = start_bot(args, api, work)
-                cleanup.callback(stop_process, bot, signal.SIGTERM, 30)
+                cleanup.callback(process.stop, bot, signal.SIGTERM, 30)
                 await bot_ready(api, bot, work)
         processes = Processes(stack.pid, bot.pid if bot else None)
         memory = MemoryPeaks(processes)
@@ -839,16 +788,25 @@ async def bare_level(args: argparse.Namespace, model: Path, work: Path, run: str
     bare = start_bare(args.rasa, model, args.bare_port, work)
     base = f"http://127.0.0.1:{args.bare_port}"
     try:
-        await asyncio.to_thread(wait_until, rasa_ready(base), bare, "bare Rasa")
+        with httpx.Client(timeout=2.0) as client:
+            await asyncio.to_thread(
+                process.wait_until,
+                lambda: rasa_up(client, base),
+                bare,
+                "bare Rasa",
+                timeout=START_TIMEOUT,
+                poll=0.1,
+            )
         await warm_up(base, args.timeout, run)
         before = _cpu_s([bare.pid])
         level = await rest_level(base, 1, per_user(1, args), args.timeout, f"{run}-bare")
         level.cpu_s = {"rasa": _cpu_s([bare.pid]) - before}
     except RuntimeError:
-        print(f"--- last lines of {work / 'bare.log'} ---\n{tail(work / 'bare.log')}", file=sys.stderr)
+        log = work / "bare.log"
+        print(f"--- last lines of {log} ---\n{process.tail(log)}", file=sys.stderr)
         raise
     finally:
-        stop_process(bare, signal.SIGTERM, 30)
+        process.stop(bare, signal.SIGTERM, 30)
     return level.summary()
 
 
