@@ -763,6 +763,24 @@ async def measured(level: Awaitable[Level], processes: Processes) -> Level:
     return done
 
 
+async def rest_runs(
+    base: str, args: argparse.Namespace, run: str, processes: Processes, phase: Phases, who: str = ""
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The levels over the REST channel at ``base``, then the long conversation (with ``--long``):
+    ours and bare Rasa are measured by this one function, so they are measured alike."""
+    levels = []
+    for users in args.levels:
+        with phase(f"{who}REST, {users} users"):
+            level = rest_level(base, users, per_user(users, args), args.timeout, f"{run}-L{users}")
+            levels.append((await measured(level, processes)).summary())
+    long = None
+    if args.long:
+        with phase(f"{who}REST, one conversation of {args.long} messages"):
+            await settle(processes)
+            long = await long_run(base, args.long, args.timeout, f"{run}-long")
+    return levels, long
+
+
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     ports = [args.rasa_port, args.actions_port] + ([] if args.skip_bare else [args.bare_port])
     if busy := [port for port in ports if not process.port_free(port)]:
@@ -775,9 +793,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     run = f"bench-{os.getpid()}-{int(time.time())}"
     result: dict[str, Any] = {"cores": os.cpu_count(), "load_avg_start": round(os.getloadavg()[0], 2)}
     base = f"http://127.0.0.1:{args.rasa_port}"
-    levels: list[dict[str, Any]] = []
     bot_levels: list[dict[str, Any]] = []
-    long: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="aqparat-bench-") as tmp, contextlib.ExitStack() as cleanup:
         work = Path(tmp)
         with phase(f"cold start of the stack on ports {args.rasa_port}/{args.actions_port}"):
@@ -801,14 +817,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             expected, first = await warm_up(base, args.timeout, run)
         result["first_reply_ms"] = round(first * 1000, 1)
         async with memory.sampling():
-            for users in args.levels:
-                with phase(f"REST, {users} users"):
-                    level = rest_level(base, users, per_user(users, args), args.timeout, f"{run}-L{users}")
-                    levels.append((await measured(level, processes)).summary())
-            if args.long:
-                with phase(f"REST, one conversation of {args.long} messages"):
-                    await settle(processes)
-                    long = await long_run(base, args.long, args.timeout, f"{run}-long")
+            levels, long = await rest_runs(base, args, run, processes, phase)
             if api is not None:
                 bot_run = BotRun(api, expected, bot_failure_texts(), args.timeout + BOT_SLACK_S)
                 with phase("bot warm-up"):
@@ -841,7 +850,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     result["long_conversation"] = None
     if args.long:
         bare_long = bare["long"] or {}
-        result["long_conversation"] = long | {
+        result["long_conversation"] = (long or {}) | {
             "bare_first_p50_ms": bare_long.get("first_p50_ms"),
             "bare_last_p50_ms": bare_long.get("last_p50_ms"),
             "bare_errors": bare_long.get("errors"),
@@ -861,8 +870,6 @@ async def bare_run(
     bare = start_bare(args.rasa, model, args.bare_port, work)
     base = f"http://127.0.0.1:{args.bare_port}"
     processes = Processes(bare.pid, root="rasa")
-    levels: list[dict[str, Any]] = []
-    long = None
     try:
         with phase(f"bare Rasa start on port {args.bare_port}"), httpx.Client(timeout=2.0) as client:
             await asyncio.to_thread(
@@ -876,14 +883,7 @@ async def bare_run(
         cold_start = time.monotonic() - started
         with phase("bare Rasa warm-up"):
             await warm_up(base, args.timeout, f"{run}-bare")
-        for users in args.levels:
-            with phase(f"bare Rasa, REST, {users} users"):
-                level = rest_level(base, users, per_user(users, args), args.timeout, f"{run}-bare-L{users}")
-                levels.append((await measured(level, processes)).summary())
-        if args.long:
-            with phase(f"bare Rasa, REST, one conversation of {args.long} messages"):
-                await settle(processes)
-                long = await long_run(base, args.long, args.timeout, f"{run}-bare-long")
+        levels, long = await rest_runs(base, args, f"{run}-bare", processes, phase, "bare Rasa, ")
     except RuntimeError:
         log = work / "bare.log"
         print(f"--- last lines of {log} ---\n{process.tail(log)}", file=sys.stderr)
@@ -945,8 +945,9 @@ def _row(level: dict[str, Any]) -> str:
 def _long_row(long: dict[str, Any], prefix: str = "") -> str:
     first, last = long[f"{prefix}first_p50_ms"], long[f"{prefix}last_p50_ms"]
     growth = _ratio(last, first)
+    window = min(LONG_WINDOW, long["messages"])  # a short run's two ends overlap
     return (
-        f"p50 of the first {LONG_WINDOW} messages {first} ms, of the last {LONG_WINDOW} {last} ms"
+        f"p50 of the first {window} messages {first} ms, of the last {window} {last} ms"
         + (f" ({growth}×)" if growth else "")
         + f", errors {long[f'{prefix}errors']}"
     )
