@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from sanic import Request, Sanic, response
 
-from actions.services import Services
+from actions.resources import ActionResources
 from knowledge.admin_contract import RELOAD_PATH, STATS_PATH, ReloadReply
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def authorized(header: str | None, token: str) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
-def reload_knowledge(knowledge: KnowledgeService) -> ReloadReply:
+def reload_knowledge(knowledge: LiveKnowledge) -> ReloadReply:
     """Validate, rebuild if stale, swap; blocking (seconds to minutes), so run it off the loop.
     Errors come first among the problems: they are why nothing was swapped."""
     try:
@@ -65,7 +65,7 @@ def bounded_int(value: str | None, default: int, upper: int) -> int:
     return int(value)
 
 
-def add_admin_routes(app: Sanic, shared: Callable[[], Services]) -> None:
+def add_admin_routes(app: Sanic, shared: Callable[[], ActionResources]) -> None:
     def refused(request: Request) -> response.HTTPResponse | None:
         if authorized(request.headers.get("authorization"), shared().settings.rasa_token):
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from actions.services import services
+from actions.resources import process_resources
 from texts.catalogs import N_
 from texts.localized import Texts
 
@@ -40,7 +40,7 @@ def _region_buttons(texts: Texts) -> list[dict[str, str]]:
     which the form matches like a typed answer."""
     return [
         {"title": region.name(texts.lang), "payload": region.name(texts.lang)}
-        for region in services().regions.regions.regions
+        for region in process_resources().regions.regions.regions
     ]
 
 

@@ -19,9 +19,9 @@ from sanic import Request, Sanic, response
 
 from actions.admin import add_admin_routes
 from actions.nlg import render
-from actions.services import services
+from actions.resources import process_resources
 from knowledge.logs import prune_logs
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from stack.periodic import DAY_SECONDS, repeat
 
 log = logging.getLogger("actions.server")
@@ -35,13 +35,13 @@ def build_app() -> Sanic:
     @app.post("/nlg")
     async def nlg(request: Request) -> response.HTTPResponse:
         body = request.json if isinstance(request.json, dict) else {}
-        return response.json(render(body, services().settings.default_language))
+        return response.json(render(body, process_resources().settings.default_language))
 
-    add_admin_routes(app, services)
+    add_admin_routes(app, process_resources)
 
     @app.before_server_start
     async def warm_up(app: Sanic) -> None:
-        shared = services()
+        shared = process_resources()
         shared.knowledge.retriever  # noqa: B018 - load the index and model before serving
         log.info("knowledge index loaded from %s", shared.settings.index_dir)
         if shared.settings.index_follow_seconds > 0:
@@ -64,7 +64,7 @@ async def prune_logs_daily(log_dir: Path, days: int, every: float = DAY_SECONDS)
     await repeat(prune_once, every, "pruning the conversation logs", first_now=True, log=log)
 
 
-async def follow_published(knowledge: KnowledgeService, every: float) -> None:
+async def follow_published(knowledge: LiveKnowledge, every: float) -> None:
     """Swap in builds other replicas publish (knowledge/service.py); loading one reads files and
     can take a second, hence off the event loop."""
     what = "looking for a published index"
@@ -74,7 +74,7 @@ async def follow_published(knowledge: KnowledgeService, every: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=services().settings.actions_port)
+    parser.add_argument("--port", type=int, default=process_resources().settings.actions_port)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     build_app().run(host=args.host, port=args.port, single_process=True, access_log=False)

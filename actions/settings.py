@@ -1,6 +1,6 @@
 """The action server's settings: the knowledge layer's, the shared dialogue ones and its own.
 
-One object, so ``Services`` hands it to ``KnowledgeService.open`` as it is.
+One object, so ``ActionResources`` hands it to ``LiveKnowledge.open`` as it is.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from knowledge.index import Row, build_index
 from knowledge.loader import KnowledgeBase, load_knowledge_base
 from knowledge.retriever import Retriever
 from knowledge.schema import Fact
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.settings import KnowledgeSettings
 
 POOL = 3_000
@@ -134,7 +134,7 @@ def ann_recall(index: faiss.Index, vectors: np.ndarray, queries: np.ndarray, k: 
 def bench_real(settings: KnowledgeSettings, embedder: Embedder, queries: list[str], rounds: int) -> dict:
     kb = load_knowledge_base(settings.facts_dir)
     with tempfile.TemporaryDirectory() as index_dir:
-        service = KnowledgeService(settings.model_copy(update={"index_dir": Path(index_dir)}), embedder)
+        service = LiveKnowledge(settings.model_copy(update={"index_dir": Path(index_dir)}), embedder)
         before = rss_mb()
         start = time.perf_counter()
         result = service.reload()  # an empty index dir: a full build + calibration

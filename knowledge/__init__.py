@@ -3,7 +3,7 @@
 A plain library (no Rasa, no Telegram) so the action server, the CLI and the tests share it.
 Typical use::
 
-    service = KnowledgeService.open()          # loads the model and the index once
+    service = LiveKnowledge.open()          # loads the model and the index once
     decision = service.decide("старлинк заңды ма", "kk")
     decision.kind                               # "answer" | "clarify" | "unknown"
     decision.hits[0].statement("kk")            # the fact, in the asker's language
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from knowledge.loader import KnowledgeBase, KnowledgeBaseError, Problem, load_knowledge_base
     from knowledge.logs import ConversationLog
     from knowledge.retriever import Decision, Hit, Retriever
-    from knowledge.service import KnowledgeService, ReloadResult
+    from knowledge.service import LiveKnowledge, ReloadResult
     from knowledge.settings import KnowledgeSettings
 
 _HOMES = {
@@ -31,7 +31,7 @@ _HOMES = {
     "Hit": "knowledge.retriever",
     "KnowledgeBase": "knowledge.loader",
     "KnowledgeBaseError": "knowledge.loader",
-    "KnowledgeService": "knowledge.service",
+    "LiveKnowledge": "knowledge.service",
     "KnowledgeSettings": "knowledge.settings",
     "Problem": "knowledge.loader",
     "ReloadResult": "knowledge.service",
@@ -45,8 +45,8 @@ __all__ = [
     "Hit",
     "KnowledgeBase",
     "KnowledgeBaseError",
-    "KnowledgeService",
     "KnowledgeSettings",
+    "LiveKnowledge",
     "Problem",
     "ReloadResult",
     "Retriever",

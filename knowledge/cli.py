@@ -35,7 +35,7 @@ from knowledge.regions import RegionMatcher
 from knowledge.retriever import Decision
 from knowledge.schema import LANGUAGES, TOPICS
 from knowledge.schools import COLUMNS, RegistryError, SchoolRegistry, parse_csv, save_registry
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.settings import PROJECT_DIR, KnowledgeSettings
 from knowledge.text import fold
 from knowledge.usage import DEFAULT_DAYS, DEFAULT_TOP, MAX_DAYS, usage_stats
@@ -122,9 +122,9 @@ def _school_data_problems(kb: KnowledgeBase, settings: KnowledgeSettings) -> lis
     return [f"eligibility.yml: {problem}" for problem in rules.problems(kb)]
 
 
-def _open(args: argparse.Namespace, out: Console) -> KnowledgeService:
+def _open(args: argparse.Namespace, out: Console) -> LiveKnowledge:
     with out.status("loading the model and the index…"):
-        return KnowledgeService.open(_settings(args))
+        return LiveKnowledge.open(_settings(args))
 
 
 def cmd_build(args: argparse.Namespace, out: Console) -> int:
@@ -133,7 +133,7 @@ def cmd_build(args: argparse.Namespace, out: Console) -> int:
     with out.status("loading the embedding model…"):
         embedder = embedder_for(settings, threads=args.threads)
     out.print(f"model: {embedder.name if embedder else 'none (lexical signal only)'}")
-    service = KnowledgeService(settings, embedder)
+    service = LiveKnowledge(settings, embedder)
 
     def say(message: str) -> None:
         out.print(f"[dim]{time.perf_counter() - start:6.1f}s[/] {message}")

@@ -92,7 +92,7 @@ def build_and_save(
     return index
 
 
-class KnowledgeService:
+class LiveKnowledge:
     """Holds the live retriever; safe to search from many threads while a reload runs."""
 
     def __init__(self, settings: KnowledgeSettings, embedder: Embedder | None) -> None:
@@ -103,7 +103,7 @@ class KnowledgeService:
         self._declined: Path | None = None  # a published build follow_published could not use
 
     @classmethod
-    def open(cls, settings: KnowledgeSettings | None = None, *, build: bool = True) -> KnowledgeService:
+    def open(cls, settings: KnowledgeSettings | None = None, *, build: bool = True) -> LiveKnowledge:
         """Load the model and the index (building it when missing or stale and ``build``)."""
         settings = settings or KnowledgeSettings.from_env()
         embedder = embedder_for(settings)

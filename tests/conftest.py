@@ -21,7 +21,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from actions.settings import ActionSettings
 from knowledge.embedder import Embedder, load_embedder
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.settings import PACKAGE_DIR
 
 REAL_FACTS = PACKAGE_DIR / "facts"
@@ -95,12 +95,12 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> KnowledgeService:
+def service(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> LiveKnowledge:
     """The shipped facts, indexed with the real model, as the action server will use them."""
     settings = ActionSettings.from_env({}).model_copy(
         update={"index_dir": tmp_path_factory.mktemp("index"), "embedding_model": DEFAULT_MODEL}
     )
-    svc = KnowledgeService(settings, embedder)
+    svc = LiveKnowledge(settings, embedder)
     result = svc.reload()
     assert result.ok, result.message
     return svc

@@ -11,12 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer, answer_with_fact, looks_like_follow_up
 from actions.conversation import ActionChangeLanguage, ActionFeedback, ActionOfficialInfo, requested_language
+from actions.resources import ActionResources
 from actions.school.answers import yes_no
 from actions.school.form import ActionStopSchoolCheck
 from actions.school.validation import ValidateSchoolForm
 from actions.school.verdict import ActionSchoolVerdict
-from actions.services import Services
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from tests.dialogue import tracker
 from texts.localized import Texts
 
@@ -24,11 +24,11 @@ KAZAKH = set("әғқңөұүһі")
 
 
 @pytest.fixture
-def shared(service: KnowledgeService, tmp_path: Path) -> Services:
+def shared(service: LiveKnowledge, tmp_path: Path) -> ActionResources:
     settings = service.settings.model_copy(
         update={"log_dir": tmp_path / "log", "schools_file": tmp_path / "schools.json", "log_salt": "test"}
     )
-    shared = Services(settings)
+    shared = ActionResources(settings)
     shared.__dict__["knowledge"] = service  # the session's index, not a second build
     return shared
 
@@ -56,7 +56,7 @@ def slots_of(events: list[object]) -> dict[str, object]:
     ],
 )
 def test_a_question_about_now_is_answered_from_the_newest_fact_with_source_link_and_date(
-    shared: Services, question: str, lang: str, words: tuple[str, ...]
+    shared: ActionResources, question: str, lang: str, words: tuple[str, ...]
 ) -> None:
     messages, events = run(ActionAnswer(shared), tracker(question))
     text = messages[0]["text"].replace("\u202f", " ")
@@ -90,7 +90,7 @@ SCHOOLS_2024, SCHOOLS_NOW = "schools-connected-2024-04", "schools-connected-2025
     ],
 )
 def test_a_question_about_the_past_gets_the_dated_history_then_what_is_true_now(
-    shared: Services, question: str, lang: str, lead: str, now: str
+    shared: ActionResources, question: str, lang: str, lead: str, now: str
 ) -> None:
     messages, events = run(ActionAnswer(shared), tracker(question))
     text = messages[0]["text"]
@@ -109,7 +109,7 @@ def test_a_question_about_the_past_gets_the_dated_history_then_what_is_true_now(
     assert texts("Now (as of {as_of}):", as_of=texts.date(kb.facts[now].as_of)) in text
 
 
-def test_a_superseded_fact_is_never_presented_as_the_current_state(shared: Services) -> None:
+def test_a_superseded_fact_is_never_presented_as_the_current_state(shared: ActionResources) -> None:
     """Whatever a button or a question finds, a history fact comes with the newest fact of its
     chain, and only the newest one is said to be "true as of"."""
     kb = shared.knowledge.kb
@@ -129,7 +129,7 @@ def test_a_superseded_fact_is_never_presented_as_the_current_state(shared: Servi
         assert "has changed since" in text
 
 
-def test_answer_formats_money_for_the_locale(shared: Services) -> None:
+def test_answer_formats_money_for_the_locale(shared: ActionResources) -> None:
     chosen = [{"entity": "fact_id", "value": "interconnect-point-monthly-fee"}]
     payload = '/ask_question{"fact_id": "interconnect-point-monthly-fee"}'
     ru, _ = run(ActionAnswer(shared), tracker(payload, entities=chosen, earlier=["сколько стоит старлинк"]))
@@ -138,7 +138,7 @@ def test_answer_formats_money_for_the_locale(shared: Services) -> None:
     assert "$200" in en[0]["text"]
 
 
-def test_unknown_question_is_declined_and_logged_without_the_user_id(shared: Services) -> None:
+def test_unknown_question_is_declined_and_logged_without_the_user_id(shared: ActionResources) -> None:
     messages, events = run(ActionAnswer(shared), tracker("сколько стоит билет на поезд до Караганды"))
     text = messages[0]["text"]
     assert "Starlink" in text  # offers the topics it knows
@@ -152,7 +152,7 @@ def test_unknown_question_is_declined_and_logged_without_the_user_id(shared: Ser
 
 
 def test_every_decision_is_logged_for_the_statistics_but_buttons_and_non_questions_are_not(
-    shared: Services,
+    shared: ActionResources,
 ) -> None:
     run(ActionAnswer(shared), tracker("Starlink Қазақстанда ресми сатыла ма?"))
     run(ActionAnswer(shared), tracker("сколько стоит билет на поезд до Караганды"))
@@ -164,7 +164,7 @@ def test_every_decision_is_logged_for_the_statistics_but_buttons_and_non_questio
     assert "Starlink" not in shared.log.questions_path.read_text(encoding="utf-8")  # no question text
 
 
-def test_follow_up_uses_the_previous_question(shared: Services) -> None:
+def test_follow_up_uses_the_previous_question(shared: ActionResources) -> None:
     _, events = run(ActionAnswer(shared), tracker("Starlink Қазақстанда заңды ма?"))
     previous = slots_of(events)["last_question"]
     follow, events = run(
@@ -186,7 +186,7 @@ def test_follow_up_uses_the_previous_question(shared: Services) -> None:
     ],
 )  # fmt: skip
 def test_follow_up_asks_something_new_about_the_previous_subject(
-    shared: Services, first: str, follow_up: str, expected: str
+    shared: ActionResources, first: str, follow_up: str, expected: str
 ) -> None:
     _, events = run(ActionAnswer(shared), tracker(first))
     before = slots_of(events)
@@ -204,7 +204,7 @@ def test_follow_up_detection(text: str, expected: bool) -> None:
     assert looks_like_follow_up(text) is expected
 
 
-def test_clarify_button_answers_the_chosen_fact(shared: Services) -> None:
+def test_clarify_button_answers_the_chosen_fact(shared: ActionResources) -> None:
     entities = [{"entity": "fact_id", "value": "schools-2000-expansion"}]
     payload = '/ask_question{"fact_id": "schools-2000-expansion"}'
     messages, events = run(
@@ -217,12 +217,12 @@ def test_clarify_button_answers_the_chosen_fact(shared: Services) -> None:
     assert slots_of(events)["last_fact"] == "schools-2000-expansion"
 
 
-def test_message_without_words_gets_a_polite_prompt(shared: Services) -> None:
+def test_message_without_words_gets_a_polite_prompt(shared: ActionResources) -> None:
     messages, _ = run(ActionAnswer(shared), tracker("???", earlier=["сәлем қалайсың"]))
     assert messages[0]["text"] == Texts("kk")("Please type your question in words, and I will look it up.")
 
 
-def test_feedback_is_stored_with_the_fact(shared: Services) -> None:
+def test_feedback_is_stored_with_the_fact(shared: ActionResources) -> None:
     t = tracker("не помогло", "feedback_not_helpful", slots={"last_fact": "x-fact", "last_question": "q"})
     messages, _ = run(ActionFeedback(shared), t)
     [entry] = shared.log.feedback()
@@ -230,7 +230,7 @@ def test_feedback_is_stored_with_the_fact(shared: Services) -> None:
     assert "Жаль" in messages[0]["text"]
 
 
-def test_official_information_names_the_ministry_without_contacts(shared: Services) -> None:
+def test_official_information_names_the_ministry_without_contacts(shared: ActionResources) -> None:
     messages, _ = run(ActionOfficialInfo(shared), tracker("who do I contact officially", "ask_human"))
     text = messages[0]["text"]
     assert "Ministry of Digital Development" in text
@@ -247,14 +247,14 @@ def test_official_information_names_the_ministry_without_contacts(shared: Servic
     ],
 )
 def test_change_language_sets_the_slot_and_confirms_in_the_new_language(
-    shared: Services, text: str, entities: list[dict[str, str]], expected: str
+    shared: ActionResources, text: str, entities: list[dict[str, str]], expected: str
 ) -> None:
     messages, events = run(ActionChangeLanguage(shared), tracker(text, "change_language", entities=entities))
     assert slots_of(events) == {"language": expected}
     assert messages[0]["text"] == Texts(expected)("Done: I will answer in English from now on.")
 
 
-def test_change_language_without_a_language_offers_buttons(shared: Services) -> None:
+def test_change_language_without_a_language_offers_buttons(shared: ActionResources) -> None:
     messages, events = run(ActionChangeLanguage(shared), tracker("change language", "change_language"))
     assert events == []
     assert messages[0]["buttons"][0]["payload"] == '/change_language{"language": "kk"}'
@@ -276,7 +276,7 @@ def test_yes_no(text: str, intent: str | None, expected: str | None) -> None:
     assert yes_no(text, intent) == expected
 
 
-def test_form_reads_a_region_with_a_typo_and_refuses_an_unknown_one(shared: Services) -> None:
+def test_form_reads_a_region_with_a_typo_and_refuses_an_unknown_one(shared: ActionResources) -> None:
     form = ValidateSchoolForm(shared)
     dispatcher = CollectingDispatcher()
     t = tracker(
@@ -295,7 +295,7 @@ def test_form_reads_a_region_with_a_typo_and_refuses_an_unknown_one(shared: Serv
     assert "Мордор" in dispatcher.messages[-1]["text"]
 
 
-def test_form_steps_aside_for_a_knowledge_question(shared: Services) -> None:
+def test_form_steps_aside_for_a_knowledge_question(shared: ActionResources) -> None:
     form = ValidateSchoolForm(shared)
     t = tracker(
         "а сколько стоит старлинк в месяц",
@@ -329,7 +329,7 @@ def test_form_steps_aside_for_a_knowledge_question(shared: Services) -> None:
     ],
 )
 def test_a_short_message_the_knowledge_base_cannot_answer_is_an_answer_to_the_form(
-    shared: Services, typed: str, intent: str, slot: str, taken: bool
+    shared: ActionResources, typed: str, intent: str, slot: str, taken: bool
 ) -> None:
     """Before: whether "Мордор <b>x</b>" at the region question got "I could not find that
     region" or "I have no reliable answer to that question" depended on how DIET trained."""
@@ -340,7 +340,7 @@ def test_a_short_message_the_knowledge_base_cannot_answer_is_an_answer_to_the_fo
 
 
 def test_the_form_steps_aside_when_the_knowledge_base_fails(
-    shared: Services, monkeypatch: pytest.MonkeyPatch
+    shared: ActionResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """action_answer then tells the user answers are unavailable; the form does not crash."""
 
@@ -364,7 +364,7 @@ def test_the_form_steps_aside_when_the_knowledge_base_fails(
     ],
 )
 def test_bin_validation_explains_the_problem(
-    shared: Services, typed: str, expected: object, message: str
+    shared: ActionResources, typed: str, expected: object, message: str
 ) -> None:
     dispatcher = CollectingDispatcher()
     t = tracker(typed, "nlu_fallback", slots={"requested_slot": "school_bin"}, earlier=["проверить школу"])
@@ -374,7 +374,7 @@ def test_bin_validation_explains_the_problem(
     assert message in dispatcher.messages[0]["text"].lower()
 
 
-def test_valid_bin_is_normalised(shared: Services) -> None:
+def test_valid_bin_is_normalised(shared: ActionResources) -> None:
     t = tracker("0000 0000 0000", "nlu_fallback")
     assert ValidateSchoolForm(shared).validate_school_bin(
         "0000 0000 0000", CollectingDispatcher(), t, {}
@@ -391,7 +391,7 @@ def test_valid_bin_is_normalised(shared: Services) -> None:
     ],
 )
 def test_verdict_follows_the_rules_file(
-    shared: Services, rural: str, fibre: str, mobile: str, phrase: str
+    shared: ActionResources, rural: str, fibre: str, mobile: str, phrase: str
 ) -> None:
     slots = {"school_rural": rural, "school_fibre": fibre, "school_mobile": mobile, "school_bin": "skipped"}
     messages, _ = run(
@@ -406,7 +406,7 @@ def test_verdict_follows_the_rules_file(
     assert "2023" not in text
 
 
-def test_verdict_looks_up_the_bin_in_an_imported_registry(shared: Services) -> None:
+def test_verdict_looks_up_the_bin_in_an_imported_registry(shared: ActionResources) -> None:
     from knowledge.schools import School, save_registry
 
     save_registry(
@@ -428,14 +428,16 @@ def test_verdict_looks_up_the_bin_in_an_imported_registry(shared: Services) -> N
     assert "is not in the school register" in missing[0]["text"]
 
 
-def test_stop_clears_the_form(shared: Services) -> None:
+def test_stop_clears_the_form(shared: ActionResources) -> None:
     messages, events = run(ActionStopSchoolCheck(shared), tracker("стоп", "stop", active_loop="school_form"))
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
     assert all(v is None for v in slots_of(events).values())
     assert "остановил" in messages[0]["text"]
 
 
-def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots(shared: Services) -> None:
+def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots(
+    shared: ActionResources,
+) -> None:
     from actions.school.form import ActionStartSchoolCheck
 
     t = tracker("check again", "check_school", slots={"school_region": "abai", "school_rural": "yes"})
@@ -457,7 +459,7 @@ def test_restart_clears_only_filled_answers_and_validation_ignores_cleared_slots
     ],
 )
 def test_sources_lists_each_source_with_its_date_in_the_users_language(
-    shared: Services, text: str, head: str, published: str
+    shared: ActionResources, text: str, head: str, published: str
 ) -> None:
     from actions.conversation import ActionSources
 
@@ -478,9 +480,7 @@ def test_sources_lists_each_source_with_its_date_in_the_users_language(
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_a_close_runner_up_is_offered_as_a_button_under_the_answer(
-    lang: str, service: KnowledgeService
-) -> None:
+def test_a_close_runner_up_is_offered_as_a_button_under_the_answer(lang: str, service: LiveKnowledge) -> None:
     """Answer first: the other reading costs one tap, in the user's language, and asks for that fact."""
     kb = service.kb
     dispatcher = CollectingDispatcher()

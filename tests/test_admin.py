@@ -1,7 +1,7 @@
 """The action server's maintainer routes (actions/admin.py) over HTTP, and the bot's client for them.
 
 The routes run in a real Sanic app driven through ASGI (httpx's transport, after Sanic's
-lifespan start-up), over a real KnowledgeService on a tiny fact set: a reload really builds,
+lifespan start-up), over a real LiveKnowledge on a tiny fact set: a reload really builds,
 really refuses a broken base, and the old index really keeps answering.
 """
 
@@ -21,15 +21,15 @@ import pytest
 from sanic import Sanic
 
 from actions.admin import add_admin_routes, authorized, reload_knowledge
+from actions.resources import ActionResources
 from actions.server import follow_published
-from actions.services import Services
 from actions.settings import ActionSettings
 from bot.admin import AdminClient, AdminUnavailable
 from bot.settings import BotSettings
 from knowledge.admin_contract import ReloadReply
 from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
 from knowledge.embedder import Embedder
-from knowledge.service import KnowledgeService, ReloadResult
+from knowledge.service import LiveKnowledge, ReloadResult
 from tests.conftest import make_fact, write_yaml
 
 TOKEN = "s3cret-token"
@@ -37,7 +37,7 @@ _apps = itertools.count()
 
 
 @asynccontextmanager
-async def serving(shared: Services) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(shared: ActionResources) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh Sanic app with the admin routes, started through the ASGI lifespan protocol."""
     app = Sanic(f"admin_test_{next(_apps)}", configure_logging=False)
     app.config.TOUCHUP = False  # it rewrites shared classes at each start; a second app's start fails
@@ -69,10 +69,10 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 @pytest.fixture
 def shared(
     facts_dir: Path, settings_for: Callable[..., ActionSettings], embedder: Embedder, tmp_path: Path
-) -> Services:
+) -> ActionResources:
     settings = settings_for(facts_dir, log_dir=tmp_path / "log", log_salt="pepper", rasa_token=TOKEN)
-    services = Services(settings)
-    services.__dict__["knowledge"] = KnowledgeService(settings, embedder)  # not loaded yet
+    process_resources = ActionResources(settings)
+    services.__dict__["knowledge"] = LiveKnowledge(settings, embedder)  # not loaded yet
     return services
 
 
@@ -94,8 +94,8 @@ def test_only_the_configured_bearer_token_is_accepted(header: str | None, token:
     assert authorized(header, token) is allowed
 
 
-def test_routes_refuse_a_missing_or_wrong_token_and_are_off_without_one(shared: Services) -> None:
-    off = Services(shared.settings.model_copy(update={"rasa_token": ""}))
+def test_routes_refuse_a_missing_or_wrong_token_and_are_off_without_one(shared: ActionResources) -> None:
+    off = ActionResources(shared.settings.model_copy(update={"rasa_token": ""}))
 
     async def scenario() -> list[int]:
         statuses = []
@@ -113,7 +113,7 @@ def test_routes_refuse_a_missing_or_wrong_token_and_are_off_without_one(shared: 
 
 
 def test_reload_builds_then_reuses_then_refuses_a_broken_base_and_keeps_serving(
-    shared: Services, facts_dir: Path
+    shared: ActionResources, facts_dir: Path
 ) -> None:
     async def reload(client: httpx.AsyncClient) -> dict[str, Any]:
         response = await client.post("/admin/reload", headers=bearer())
@@ -142,7 +142,7 @@ def test_reload_builds_then_reuses_then_refuses_a_broken_base_and_keeps_serving(
 
 
 class SlowKnowledge:
-    """Stands in for KnowledgeService: a reload that lasts until the test lets it finish."""
+    """Stands in for LiveKnowledge: a reload that lasts until the test lets it finish."""
 
     fact_count = 7
 
@@ -154,7 +154,7 @@ class SlowKnowledge:
         return ReloadResult(True, True, [], "rebuilt")
 
 
-def test_a_running_reload_does_not_block_other_requests(shared: Services) -> None:
+def test_a_running_reload_does_not_block_other_requests(shared: ActionResources) -> None:
     slow = SlowKnowledge()
     shared.__dict__["knowledge"] = slow
 
@@ -172,7 +172,7 @@ def test_a_running_reload_does_not_block_other_requests(shared: Services) -> Non
     assert reloaded == {"ok": True, "rebuilt": True, "message": "rebuilt", "problems": [], "facts": 7}
 
 
-def test_stats_route_reports_the_logged_period_and_checks_its_parameters(shared: Services) -> None:
+def test_stats_route_reports_the_logged_period_and_checks_its_parameters(shared: ActionResources) -> None:
     log = shared.log
     for outcome in ("answer", "unknown", "unknown"):
         log.record_question(lang="kk", sender_id="1", outcome=outcome, fact_id=None)

@@ -30,10 +30,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import EMPTY, ActionAnswer
 from actions.language import conversation_language, detect_language
 from actions.nlg import render
+from actions.resources import ActionResources
 from actions.school.answers import yes_no
 from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
 from actions.school.validation import ValidateSchoolForm
-from actions.services import Services
 from actions.settings import ActionSettings
 from bot.rasa import RasaClient
 from bot.relay import Relay, Who
@@ -46,7 +46,7 @@ from knowledge.embedder import Embedder
 from knowledge.identifiers import BinProblem
 from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 from knowledge.logs import ConversationLog
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.settings import PROJECT_DIR
 from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
 from tests.bad_inputs import ODD_QUESTIONS, QUESTION_RU, WORDLESS
@@ -288,16 +288,16 @@ def test_forged_and_stale_buttons_and_markup_through_the_telegram_handlers(tmp_p
 
 
 @pytest.fixture
-def shared(service: KnowledgeService, tmp_path: Path) -> Services:
+def shared(service: LiveKnowledge, tmp_path: Path) -> ActionResources:
     settings = service.settings.model_copy(
         update={"log_dir": tmp_path / "log", "schools_file": tmp_path / "schools.json", "log_salt": "test"}
     )
-    shared = Services(settings)
+    shared = ActionResources(settings)
     shared.__dict__["knowledge"] = service
     return shared
 
 
-def _answer(shared: Services, t: Any) -> tuple[list[dict], list[Any]]:
+def _answer(shared: ActionResources, t: Any) -> tuple[list[dict], list[Any]]:
     dispatcher = CollectingDispatcher()
     events = ActionAnswer(shared).run(dispatcher, t, {})
     return dispatcher.messages, events
@@ -313,7 +313,7 @@ LANGUAGE_CONTEXTS = [
 @pytest.mark.parametrize("typed", list(WORDLESS.values()), ids=list(WORDLESS))
 @pytest.mark.parametrize(("context", "lang"), LANGUAGE_CONTEXTS)
 def test_a_message_without_words_is_asked_for_words_in_the_conversation_language(
-    shared: Services, typed: str, context: dict, lang: str
+    shared: ActionResources, typed: str, context: dict, lang: str
 ) -> None:
     messages, events = _answer(shared, tracker(typed, "affirm", **context))
     assert [m["text"] for m in messages] == [Texts(lang)(EMPTY)]
@@ -321,7 +321,9 @@ def test_a_message_without_words_is_asked_for_words_in_the_conversation_language
 
 
 @pytest.mark.parametrize("typed", list(ODD_QUESTIONS.values()), ids=list(ODD_QUESTIONS))
-def test_a_question_with_odd_characters_is_answered_with_its_source(shared: Services, typed: str) -> None:
+def test_a_question_with_odd_characters_is_answered_with_its_source(
+    shared: ActionResources, typed: str
+) -> None:
     """Before: a lone surrogate crashed the action (lingua cannot encode it), Rasa got a 500 and
     the user got nothing; the rest were answered."""
     messages, events = _answer(shared, tracker(typed))
@@ -331,7 +333,7 @@ def test_a_question_with_odd_characters_is_answered_with_its_source(shared: Serv
     slots["last_question"].encode("utf-8")
 
 
-def test_one_lone_surrogate_does_not_break_the_rest_of_the_conversation(shared: Services) -> None:
+def test_one_lone_surrogate_does_not_break_the_rest_of_the_conversation(shared: ActionResources) -> None:
     """Before: every later message re-detected the language of the earlier ones, so one message
     with a lone surrogate made every later action (and NLG reply) fail: silence for good."""
     earlier = ["\ud800 Почему Starlink не продают? \udc00", "😀\ud83d"]
@@ -342,7 +344,7 @@ def test_one_lone_surrogate_does_not_break_the_rest_of_the_conversation(shared: 
     assert render({"response": "utter_greet", "tracker": state}, "en")["text"].startswith("Здравствуйте")
 
 
-def test_an_unanswerable_question_with_a_lone_surrogate_is_logged_not_fatal(shared: Services) -> None:
+def test_an_unanswerable_question_with_a_lone_surrogate_is_logged_not_fatal(shared: ActionResources) -> None:
     """Before: the unanswered-question log could not encode it, and the user was told the service
     was unavailable instead of "I don't know"."""
     messages, _ = _answer(shared, tracker("рецепт плова \ud800 на казане \udfff пожалуйста"))
@@ -358,7 +360,7 @@ def test_the_log_writes_even_an_uncleaned_lone_surrogate(tmp_path: Path) -> None
     assert [e.text for e in log.unanswered()] == ["a?b"]
 
 
-def test_100000_characters_are_read_capped_and_remembered_capped(shared: Services) -> None:
+def test_100000_characters_are_read_capped_and_remembered_capped(shared: ActionResources) -> None:
     long_text = ("сколько стоит старлинк в месяц " * 3300)[:100_000]
     start = time.monotonic()
     messages, events = _answer(shared, tracker(long_text))
@@ -368,7 +370,7 @@ def test_100000_characters_are_read_capped_and_remembered_capped(shared: Service
     assert len(slots.get("last_question") or "") <= shared.settings.max_query_chars
 
 
-def test_markup_in_a_question_is_plain_text_to_the_action(shared: Services) -> None:
+def test_markup_in_a_question_is_plain_text_to_the_action(shared: ActionResources) -> None:
     messages, _ = _answer(shared, tracker("<b>Starlink</b> [законен](javascript:alert(1)) в Казахстане?"))
     assert messages[0]["text"]
     assert "<b>" not in messages[0]["text"]  # our reply never carries the user's markup back
@@ -377,7 +379,9 @@ def test_markup_in_a_question_is_plain_text_to_the_action(shared: Services) -> N
 # --- the school form -----------------------------------------------------------------------------
 
 
-def _form_turn(shared: Services, slot: str, typed: str, intent: str = "affirm", **context: Any) -> tuple:
+def _form_turn(
+    shared: ActionResources, slot: str, typed: str, intent: str = "affirm", **context: Any
+) -> tuple:
     """Run the form's extraction and validation for one typed answer, as rasa-sdk does."""
     form = ValidateSchoolForm(shared)
     t = tracker(typed, intent, slots={"requested_slot": slot}, active_loop="school_form", **context)
@@ -390,7 +394,7 @@ def _form_turn(shared: Services, slot: str, typed: str, intent: str = "affirm", 
 
 
 @pytest.mark.parametrize("typed", [*WORDLESS.values(), "<b>", "x"], ids=[*WORDLESS, "tag", "letter"])
-def test_a_message_without_a_real_word_is_never_taken_as_yes(shared: Services, typed: str) -> None:
+def test_a_message_without_a_real_word_is_never_taken_as_yes(shared: ActionResources, typed: str) -> None:
     """Before: the intent model calls these "affirm", and the form recorded "yes"."""
     assert yes_no(typed, "affirm") is None
     _, validated, said = _form_turn(shared, "school_rural", typed, earlier=["проверить школу"])
@@ -400,7 +404,7 @@ def test_a_message_without_a_real_word_is_never_taken_as_yes(shared: Services, t
 
 @pytest.mark.parametrize("typed", list(WORDLESS.values()), ids=list(WORDLESS))
 def test_a_wordless_message_is_an_answer_to_the_form_whatever_its_intent(
-    shared: Services, typed: str
+    shared: ActionResources, typed: str
 ) -> None:
     """Not a detour: a classifier's "ask_question" for "😀" must not send it to retrieval."""
     _, validated, said = _form_turn(shared, "school_region", typed, "ask_question")
@@ -408,7 +412,7 @@ def test_a_wordless_message_is_an_answer_to_the_form_whatever_its_intent(
     assert said == [Texts("ru")(REGION_WORDLESS)]
 
 
-def test_button_payloads_and_typed_answers_still_count(shared: Services) -> None:
+def test_button_payloads_and_typed_answers_still_count(shared: ActionResources) -> None:
     assert yes_no("/affirm", "affirm") == "yes"
     assert (yes_no("y", None), yes_no("n", None)) == ("yes", "no")
     assert yes_no("у нас оптика", "affirm") == "yes"
@@ -420,7 +424,7 @@ def test_button_payloads_and_typed_answers_still_count(shared: Services) -> None
 @pytest.mark.parametrize("typed", list(WORDLESS.values()), ids=list(WORDLESS))
 @pytest.mark.parametrize(("context", "lang"), LANGUAGE_CONTEXTS)
 def test_a_wordless_region_is_asked_for_again_in_words(
-    shared: Services, typed: str, context: dict, lang: str
+    shared: ActionResources, typed: str, context: dict, lang: str
 ) -> None:
     _, validated, said = _form_turn(shared, "school_region", typed, **context)
     assert validated == {"school_region": None}
@@ -439,7 +443,7 @@ def test_a_wordless_region_is_asked_for_again_in_words(
     ],
 )
 def test_an_unknown_region_is_quoted_back_clean_and_short(
-    shared: Services, typed: str, quoted: str, lang: str
+    shared: ActionResources, typed: str, quoted: str, lang: str
 ) -> None:
     dispatcher = CollectingDispatcher()
     t = tracker(typed, "nlu_fallback", slots={"requested_slot": "school_region"}, earlier=["проверить школу"])
@@ -452,7 +456,7 @@ def test_an_unknown_region_is_quoted_back_clean_and_short(
 @pytest.mark.parametrize(
     "typed", ["Түркістан\x00 облысы", "\u200fТүркістан облысы\u200f", "Түр\u200bкістан облысы"]
 )
-def test_a_real_region_with_invisible_characters_is_still_found(shared: Services, typed: str) -> None:
+def test_a_real_region_with_invisible_characters_is_still_found(shared: ActionResources, typed: str) -> None:
     _, validated, said = _form_turn(shared, "school_region", typed, "nlu_fallback")
     assert validated == {"school_region": "turkistan"}
     assert said == []
@@ -470,14 +474,14 @@ def test_a_real_region_with_invisible_characters_is_still_found(shared: Services
     ],
 )
 def test_a_bin_with_letters_is_explained_not_accepted(
-    shared: Services, typed: str, problem: BinProblem
+    shared: ActionResources, typed: str, problem: BinProblem
 ) -> None:
     _, validated, said = _form_turn(shared, "school_bin", typed, "nlu_fallback", earlier=["check my school"])
     assert validated == {"school_bin": None}
     assert said == [Texts("en")(BIN_PROBLEMS[problem], count=3)]
 
 
-def test_invisible_characters_inside_a_valid_bin_are_ignored(shared: Services) -> None:
+def test_invisible_characters_inside_a_valid_bin_are_ignored(shared: ActionResources) -> None:
     _, validated, said = _form_turn(shared, "school_bin", "0000\u200b0000\x000000", "nlu_fallback")
     assert validated == {"school_bin": "000000000000"}
     assert said == []
@@ -544,17 +548,17 @@ def test_language_detection_never_raises(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", list(WORDLESS.values()), ids=list(WORDLESS))
-def test_retrieval_finds_nothing_in_text_without_words(service: KnowledgeService, text: str) -> None:
+def test_retrieval_finds_nothing_in_text_without_words(service: LiveKnowledge, text: str) -> None:
     assert service.search(text, "ru") == []
     assert service.decide(text, "ru").kind == "unknown"
 
 
 @pytest.mark.parametrize("text", list(ODD_QUESTIONS.values()), ids=list(ODD_QUESTIONS))
-def test_retrieval_reads_through_odd_characters(service: KnowledgeService, text: str) -> None:
+def test_retrieval_reads_through_odd_characters(service: LiveKnowledge, text: str) -> None:
     assert service.search(text, "ru")[0].fact.id == service.search(QUESTION_RU, "ru")[0].fact.id
 
 
-def test_retrieval_of_100000_characters_is_capped_and_quick(service: KnowledgeService) -> None:
+def test_retrieval_of_100000_characters_is_capped_and_quick(service: LiveKnowledge) -> None:
     text = ("Почему Starlink официально не продаётся? 😀\u200b " * 2500)[:100_000]
     start = time.monotonic()
     decision = service.decide(text, "ru")
@@ -589,10 +593,8 @@ def test_a_hostile_fact_file_is_refused_with_its_name(facts_dir: Path, content: 
 
 
 @pytest.fixture
-def small(
-    facts_dir: Path, settings_for: Callable[..., ActionSettings], embedder: Embedder
-) -> KnowledgeService:
-    service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
+def small(facts_dir: Path, settings_for: Callable[..., ActionSettings], embedder: Embedder) -> LiveKnowledge:
+    service = LiveKnowledge(settings_for(facts_dir, embedding_model=embedder.name), embedder)
     assert service.reload().ok
     return service
 
@@ -600,7 +602,7 @@ def small(
 @pytest.mark.model
 @pytest.mark.parametrize(("content", "reason"), list(BOMBS.values()), ids=list(BOMBS))
 def test_a_hostile_fact_file_leaves_the_old_index_serving(
-    small: KnowledgeService, content: str, reason: str
+    small: LiveKnowledge, content: str, reason: str
 ) -> None:
     retriever = small.retriever
     (small.settings.facts_dir / "pricing.yml").write_text(content, encoding="utf-8")

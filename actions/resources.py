@@ -1,9 +1,9 @@
 """What the actions share: settings, the knowledge service, school data and the logs.
 
 rasa-sdk instantiates each action class itself, without arguments, so the shared objects are
-reached through ``services()``, created once per process. Each part loads on first use: the
+reached through ``process_resources()``, created once per process. Each part loads on first use: the
 NLG endpoint needs only the region list, not the embedding model. Tests build their own
-``Services`` and pass it to the actions they construct.
+``ActionResources`` and pass it to the actions they construct.
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from knowledge.eligibility import RuleSet
 from knowledge.logs import ConversationLog
 from knowledge.regions import RegionMatcher
 from knowledge.schools import SchoolRegistry
-from knowledge.service import KnowledgeService
+from knowledge.service import LiveKnowledge
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Services:
+class ActionResources:
     settings: ActionSettings = field(default_factory=ActionSettings.from_env)
 
     @cached_property
-    def knowledge(self) -> KnowledgeService:
-        return KnowledgeService.open(self.settings)
+    def knowledge(self) -> LiveKnowledge:
+        return LiveKnowledge.open(self.settings)
 
     @cached_property
     def regions(self) -> RegionMatcher:
@@ -55,5 +55,5 @@ class Services:
 
 
 @cache
-def services() -> Services:
-    return Services()
+def process_resources() -> ActionResources:
+    return ActionResources()
