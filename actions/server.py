@@ -9,10 +9,8 @@ process, and loads the knowledge index before the first request rather than duri
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from rasa_sdk.endpoint import create_app
@@ -24,10 +22,9 @@ from actions.nlg import render
 from actions.resources import process_resources
 from knowledge.logs import prune_logs
 from knowledge.service import LiveKnowledge
+from stack.periodic import DAY_SECONDS, repeat
 
 log = logging.getLogger("actions.server")
-
-DAY_SECONDS = 86_400.0
 
 
 def build_app() -> Sanic:
@@ -55,20 +52,6 @@ def build_app() -> Sanic:
     return app
 
 
-async def repeat(job: Callable[[], object], every: float, what: str, *, first_now: bool) -> None:
-    """Run the blocking ``job`` off the event loop every ``every`` seconds for as long as we
-    serve. A failed run (a full disk, a bad moment on a shared disk) is logged and tried again
-    next time: it must not end the loop for good."""
-    if not first_now:
-        await asyncio.sleep(every)
-    while True:
-        try:
-            await asyncio.to_thread(job)
-        except Exception:
-            log.exception("%s failed; trying again in %.0f s", what, every)
-        await asyncio.sleep(every)
-
-
 async def prune_logs_daily(log_dir: Path, days: int, every: float = DAY_SECONDS) -> None:
     """Retention for the conversation logs this server writes: lines older than ``days`` days
     go, now and every day (stack/retention.py prunes the tracker store). Replicas sharing the
@@ -78,13 +61,14 @@ async def prune_logs_daily(log_dir: Path, days: int, every: float = DAY_SECONDS)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         log.info("retention (%d days): dropped log lines %s", days, prune_logs(log_dir, cutoff))
 
-    await repeat(prune_once, every, "pruning the conversation logs", first_now=True)
+    await repeat(prune_once, every, "pruning the conversation logs", first_now=True, log=log)
 
 
 async def follow_published(knowledge: LiveKnowledge, every: float) -> None:
     """Swap in builds other replicas publish (knowledge/service.py); loading one reads files and
     can take a second, hence off the event loop."""
-    await repeat(knowledge.follow_published, every, "looking for a published index", first_now=False)
+    what = "looking for a published index"
+    await repeat(knowledge.follow_published, every, what, first_now=False, log=log)
 
 
 def main(argv: list[str] | None = None) -> None:

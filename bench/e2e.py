@@ -3,15 +3,16 @@
 Why this exists: the retrieval and NLU benchmarks time parts; this one times what a user waits
 for. It starts ``python -m stack serve`` (action server + Rasa) on ports of its own, timing the
 cold start, and the real bot (``python -m bot run``, as in production) polling a local stand-in
-of the Bot API (tests/telegram_standin.py). Simulated users then hold conversations (all three
+of the Bot API (stack/telegram_standin.py). Simulated users then hold conversations (all three
 languages; knowledge questions, a follow-up, small talk, a school check) over Rasa's REST
 channel and through the bot. Per level it prints p50/p95/p99 latency (request to the full
 reply), messages per second, errors, and the CPU each process spent per message (the figure a
 busy machine distorts least), then the peak resident memory of each process tree. A bare Rasa
 (the same ``config.yml`` pipeline and policies and the same NLU examples, replies written in the
-domain, no custom action, no NLG endpoint, in-memory tracker) is timed on the same machine, and
-our one-user p50 is printed as a multiple of its p50: the price of everything we add to Rasa.
-Like the other benchmarks it prints figures and asserts nothing; the targets get ✓/✗.
+domain, no custom action, no NLG endpoint, in-memory tracker) is then timed alone on the same
+machine, in the same way: its start, the same levels, the same long conversation. Our figures
+are printed as multiples of its own: the price of everything we add to Rasa. Like the other
+benchmarks it prints figures and asserts nothing; the targets get ✓/✗.
 
 - A simulated user sends one message, waits for the whole reply, then sends the next. Each
   conversation is one script (10 messages, fresh sender); a user with more messages to send
@@ -23,6 +24,10 @@ Like the other benchmarks it prints figures and asserts nothing; the targets get
   through the bot, its "temporarily unavailable" and "please wait" texts (it is given 5 s more,
   so that its own timeout answers first). A bot user whose reply never comes gives up on that
   conversation, since a late reply could not be told from the next one.
+- Long conversation (``--long N``, 400 by default; 0 skips it): one sender, N messages in one
+  conversation, one after another over REST: the scripts in turn, each followed by an "ок",
+  round and round. The p50 of its first and last 50 messages says whether a turn costs more as
+  the conversation grows (Rasa reloads the whole conversation at every turn).
 - REST path: one HTTP client with httpx's default pool (100 connections), like the bot's own
   Rasa client, so 200 users queue as they would behind the bot. This is the throughput figure.
 - Bot path: latency from pushing the update to the stand-in to the last ``sendMessage`` of the
@@ -36,8 +41,8 @@ Like the other benchmarks it prints figures and asserts nothing; the targets get
 - Ports 5905 (Rasa), 5955 (action server) and 5906 (bare Rasa) unless told otherwise. The bare
   model is trained once (2–4 min) and cached under ``var/bench/bare/<hash of its inputs>/``.
 
-    python bench/e2e.py                               # everything, about 4–5 minutes on 2 cores
-    python bench/e2e.py --levels 1,10 --json          # a short run; JSON as the last line
+    python bench/e2e.py                               # everything, about 10 minutes on 2 cores
+    python bench/e2e.py --levels 1,10 --long 100 --json   # a short run; JSON as the last line
     python bench/e2e.py --skip-bot --skip-bare        # the REST path only
 """
 
@@ -55,24 +60,25 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.telegram_standin
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages
 
 import httpx
 import yaml
 
 from bot.render import split_text
 from bot.texts import SLOW_DOWN, UNAVAILABLE
-from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
+from stack import process
+from stack.__main__ import rasa_loaded
+from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
 from texts.languages import LANGUAGES
 from texts.localized import Texts
 
@@ -82,6 +88,9 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "aqparat.tar.gz"
 BARE_CACHE = ROOT / "var" / "bench" / "bare"
 RASA_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"}
+# config.yml names our own Rasa components (nlu/), which Rasa imports from its working directory;
+# bare Rasa trains and runs in directories of its own, so it is told where they are.
+BARE_ENV = {**RASA_ENV, "PYTHONPATH": str(ROOT)}
 TOKEN = "bench-token"
 FLOOD_BURST = 10_000
 START_TIMEOUT = 300.0
@@ -94,16 +103,23 @@ BOT_SLACK_S = 5.0
 DEFAULT_BOT_MAX_USERS = 200
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WEBHOOK = "/webhooks/rest/webhook"
-# `[russian]{"entity": "language", "value": "ru"}` or `[russian](language)` -> `russian`
-ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
+# The entity an example annotates: `[russian]{"entity": "language", "value": "ru"}` or
+# `[russian](language)` -> `language`
+ENTITY = re.compile(r'\]\((\w+)\)|\]\{"entity": *"(\w+)"')
 
 TARGETS = {
     "ratio_p50": 1.5,  # full-stack p50 at one user, as a multiple of bare Rasa's
     "p95_ms_at_10": 150.0,
     "msgs_per_s": 60.0,  # sustained over REST with zero errors
+    "msgs_per_s_at_50_vs_bare": 0.7,  # ours at 50 users (with zero errors) / bare Rasa's at 50
+    "long_last_first": 1.2,  # the long conversation's last-50 p50 / its first-50 p50 (ours)
+    "cold_start_vs_bare": 1.3,  # our cold start / bare Rasa's start
     "rss_mb_total": 2500.0,
     "cold_start_s": 40.0,
 }
+AT_LEAST = frozenset({"msgs_per_s", "msgs_per_s_at_50_vs_bare"})  # the others are upper limits
+LONG_WINDOW = 50  # messages at each end of the long conversation
+LONG_FILLER = "ок"  # typed between scripts in the long conversation, as users acknowledge a reply
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,6 +243,28 @@ def per_user(users: int, args: argparse.Namespace) -> int:
     return max(args.messages_per_user, math.ceil(args.min_messages / users))
 
 
+def long_conversation(messages: int) -> list[tuple[Script, str]]:
+    """What the one sender of the long conversation types: every script in turn, each followed by
+    an "ок", round and round, cut at ``messages``."""
+    material = [(script, text) for script in SCRIPTS for text in (*script.messages, LONG_FILLER)]
+    return list(itertools.islice(itertools.cycle(material), messages))
+
+
+def long_summary(latencies: Sequence[float | None]) -> dict[str, Any]:
+    """p50 of the first and of the last ``LONG_WINDOW`` messages (by position; an error, None,
+    counts in no p50) and the errors."""
+
+    def p50(window: Sequence[float | None]) -> float | None:
+        return percentile([value * 1000 for value in window if value is not None], 0.50)
+
+    return {
+        "messages": len(latencies),
+        "first_p50_ms": p50(latencies[:LONG_WINDOW]),
+        "last_p50_ms": p50(latencies[-LONG_WINDOW:]),
+        "errors": sum(value is None for value in latencies),
+    }
+
+
 # --- processes and memory ----------------------------------------------------------------------
 
 
@@ -283,16 +321,17 @@ def _cmdline(pid: int) -> str:
 @dataclasses.dataclass(frozen=True)
 class Processes:
     """The processes measured: the supervisor, its children (the action server and Rasa, each
-    with whatever it started) and the bot."""
+    with whatever it started) and the bot; or bare Rasa alone (``root="rasa"``)."""
 
     stack_pid: int
     bot_pid: int | None = None
+    root: str = "supervisor"  # what the process at stack_pid is
 
     def trees(self) -> dict[str, list[int]]:
         children: dict[int, list[int]] = defaultdict(list)
         for pid, parent in _parents().items():
             children[parent].append(pid)
-        trees = {"supervisor": [self.stack_pid]}
+        trees = {self.root: [self.stack_pid]}
         for child in children.get(self.stack_pid, ()):
             command = _cmdline(child)
             name = (
@@ -350,71 +389,12 @@ class MemoryPeaks:
             self.sample()
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def spawn(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A child in its own process group (so stopping it stops what it started), output to ``log``."""
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_process(process: subprocess.Popen[bytes], sig: signal.Signals, grace: float) -> None:
-    """Signal the process group (each child here leads its own), then kill what is left."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    if not path.exists():
-        return f"({path} does not exist)"
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-def wait_until(ready: Callable[[httpx.Client], bool], process: subprocess.Popen[bytes], what: str) -> float:
-    """Seconds until ``ready`` holds; fails as soon as ``process`` exits."""
-    started = time.monotonic()
-    with httpx.Client(timeout=2.0) as client:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{what} exited with status {process.returncode} while starting")
-            try:
-                if ready(client):
-                    return time.monotonic() - started
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > START_TIMEOUT:
-                raise RuntimeError(f"{what} was not ready after {START_TIMEOUT:.0f} s")
-            time.sleep(0.1)
-
-
-def rasa_ready(base: str) -> Callable[[httpx.Client], bool]:
-    def ready(client: httpx.Client) -> bool:
-        response = client.get(f"{base}/status", params={"token": TOKEN})
-        return response.status_code == 200 and bool(response.json().get("model_id"))
-
-    return ready
-
-
 def start_stack(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[bytes], float]:
     """``python -m stack serve`` with the trained model; returns it and its cold start: launch
     until Rasa's /status shows a model and the action server's /health answers."""
     log_dir = work / "log"
     log_dir.mkdir()
     env = {
-        **os.environ,
         "AQPARAT_RASA_PORT": str(args.rasa_port),
         "AQPARAT_ACTIONS_PORT": str(args.actions_port),
         "AQPARAT_RASA_TOKEN": TOKEN,
@@ -423,20 +403,28 @@ def start_stack(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[
         "AQPARAT_TRACKER_DB": str(work / "tracker.db"),  # fresh conversations, not var/tracker.db
     }
     started = time.monotonic()
-    process = spawn([PYTHON, "-m", "stack", "serve"], ROOT, env, work / "stack.log")
+    stack = process.start([PYTHON, "-m", "stack", "serve"], cwd=ROOT, env=env, log=work / "stack.log")
     rasa, health = f"http://127.0.0.1:{args.rasa_port}", f"http://127.0.0.1:{args.actions_port}/health"
     try:
-        wait_until(
-            lambda client: rasa_ready(rasa)(client) and client.get(health).status_code == 200,
-            process,
-            "the stack",
-        )
-    except RuntimeError:
-        stop_process(process, signal.SIGINT, 60)
+        with httpx.Client(timeout=2.0) as client:
+            process.wait_until(
+                lambda: rasa_up(client, rasa) and process.answers(client, health),
+                stack,
+                "the stack",
+                timeout=START_TIMEOUT,
+                poll=0.1,
+            )
+    except process.ProcessFailed:
+        process.stop(stack, signal.SIGINT, 60)
         for name in ("stack.log", "log/actions.log", "log/rasa.log"):
-            print(f"--- last lines of {work / name} ---\n{tail(work / name)}", file=sys.stderr)
+            print(f"--- last lines of {work / name} ---\n{process.tail(work / name)}", file=sys.stderr)
         raise
-    return process, time.monotonic() - started
+    return stack, time.monotonic() - started
+
+
+def rasa_up(client: httpx.Client, base: str) -> bool:
+    """Rasa at ``base`` has loaded its model (ours and bare Rasa alike)."""
+    return process.answers(client, f"{base}/status?token={TOKEN}", rasa_loaded)
 
 
 # --- the REST path -----------------------------------------------------------------------------
@@ -489,6 +477,19 @@ async def rest_level(base: str, users: int, messages: int, timeout: float, run: 
         )
         level.wall_s = time.perf_counter() - started
     return level
+
+
+async def long_run(base: str, messages: int, timeout: float, sender: str) -> dict[str, Any]:
+    """The long conversation over the REST channel at ``base``, one message after another."""
+    latencies: list[float | None] = []
+    async with httpx.AsyncClient(base_url=base) as client:
+        for script, text in long_conversation(messages):
+            started = time.perf_counter()
+            replies = await say(client, sender, text, script, timeout)
+            latencies.append(None if isinstance(replies, str) else time.perf_counter() - started)
+    summary = long_summary(latencies)
+    print(_long_row(summary), file=sys.stderr, flush=True)
+    return summary
 
 
 def telegram_sends(replies: list[Json]) -> int:
@@ -558,7 +559,6 @@ def bot_failure_texts() -> frozenset[str]:
 def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subprocess.Popen[bytes]:
     """The bot as it runs in production (``python -m bot run``), pointed at the stand-in."""
     env = {
-        **os.environ,
         "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
         "TELEGRAM_BASE_URL": f"{api.url}/bot",
         "TELEGRAM_BASE_FILE_URL": f"{api.url}/file/bot",
@@ -569,18 +569,18 @@ def start_bot(args: argparse.Namespace, api: BotApiStandIn, work: Path) -> subpr
         "AQPARAT_FLOOD_BURST": str(FLOOD_BURST),
         "AQPARAT_LOG_DIR": str(work / "log"),
     }
-    return spawn([PYTHON, "-m", "bot", "run"], ROOT, env, work / "bot.log")
+    return process.start([PYTHON, "-m", "bot", "run"], cwd=ROOT, env=env, log=work / "bot.log")
 
 
-async def bot_ready(api: BotApiStandIn, process: subprocess.Popen[bytes], work: Path) -> None:
+async def bot_ready(api: BotApiStandIn, bot: subprocess.Popen[bytes], work: Path) -> None:
     """Polling has begun once the bot's first getUpdates arrives."""
-    deadline = time.monotonic() + 120
-    while not api.calls("getUpdates"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(
-                f"the bot did not start polling; {work / 'bot.log'}:\n{tail(work / 'bot.log')}"
-            )
-        await asyncio.sleep(0.1)
+
+    def ready() -> bool:
+        return bool(api.calls("getUpdates"))
+
+    await asyncio.to_thread(
+        process.wait_until, ready, bot, "the bot", timeout=120, poll=0.1, log=work / "bot.log"
+    )
 
 
 @dataclasses.dataclass
@@ -631,15 +631,19 @@ class BotRun:
 
 def bare_training_files(nlu_dir: Path, config: Path) -> dict[str, str]:
     """A model with our pipeline, policies and NLU examples (so DIET, the featurizers and TED cost
-    the same) but no custom action and no NLG server: each intent gets one reply in the domain."""
+    the same) but no custom action and no NLG server: each intent gets one reply in the domain.
+    The examples keep their entity annotations: our DIET only extracts entities, and with none to
+    learn it has nothing to train (TensorFlow then fails)."""
     examples: dict[str, list[str]] = defaultdict(list)
+    entities: set[str] = set()
     for lang in LANGUAGES:
         data = yaml.safe_load((nlu_dir / f"{lang}.yml").read_text(encoding="utf-8")) or {}
         for item in data.get("nlu", []):
             for line in (item.get("examples") or "").splitlines():
-                text = ANNOTATION.sub(r"\1", line.strip().removeprefix("- ").strip())
+                text = line.strip().removeprefix("- ").strip()
                 if "intent" in item and text and text not in examples[item["intent"]]:
                     examples[item["intent"]].append(text)
+                    entities.update(a or b for a, b in ENTITY.findall(text))
     intents = sorted(examples)
     nlu = {
         "version": "3.1",
@@ -652,7 +656,7 @@ def bare_training_files(nlu_dir: Path, config: Path) -> dict[str, str]:
     stories = [{"story": i, "steps": [{"intent": i}, {"action": f"utter_{i}"}]} for i in intents]
     responses = {f"utter_{i}": [{"text": f"A reply for {i.replace('_', ' ')}."}] for i in intents}
     responses["utter_default"] = [{"text": "Sorry, I did not understand that."}]
-    domain = {"version": "3.1", "intents": intents, "responses": responses}
+    domain = {"version": "3.1", "intents": intents, "entities": sorted(entities), "responses": responses}
     return {
         "config.yml": config.read_text(encoding="utf-8"),
         "domain.yml": dump(domain),
@@ -667,9 +671,12 @@ def dump(value: object) -> str:
 
 
 def bare_model(rasa: Path) -> Path:
-    """The bare model, trained once per distinct input (config, NLU, Rasa's pins) and cached."""
+    """The bare model, trained once per distinct input (config, NLU, our components, Rasa's pins)
+    and cached."""
     files = bare_training_files(ROOT / "nlu", ROOT / "config.yml")
     digest = hashlib.sha256((ROOT / "requirements" / "rasa.txt").read_bytes())
+    for component in sorted((ROOT / "nlu").glob("*.py")):  # what config.yml's own components run
+        digest.update(component.read_bytes())
     for name, text in sorted(files.items()):
         digest.update(f"\0{name}\0{text}".encode())
     target = BARE_CACHE / digest.hexdigest()[:16] / "bare.tar.gz"
@@ -691,13 +698,13 @@ def bare_model(rasa: Path) -> Path:
                 [str(rasa), "train", "--data", "data", "--domain", "domain.yml", "--config", "config.yml",
                  "--out", "models", "--fixed-model-name", "bare", "--quiet"],
                 cwd=work,  # Rasa's training cache (.rasa/) goes here, not into the project
-                env={**os.environ, **RASA_ENV},
+                env={**os.environ, **BARE_ENV},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 check=False,
             )  # fmt: skip
         if trained.returncode:
-            raise RuntimeError(f"training the bare model failed; {log}:\n{tail(log)}")
+            raise RuntimeError(f"training the bare model failed; {log}:\n{process.tail(log)}")
         target.parent.mkdir(parents=True, exist_ok=True)
         (work / "models" / "bare.tar.gz").replace(target)
     return target
@@ -712,7 +719,7 @@ def start_bare(rasa: Path, model: Path, port: int, work: Path) -> subprocess.Pop
         str(rasa), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
         "--connector", "rest", "--enable-api", "--auth-token", TOKEN,
     ]  # fmt: skip
-    return spawn(command, home, {**os.environ, **RASA_ENV}, work / "bare.log")
+    return process.start(command, cwd=home, env=BARE_ENV, log=work / "bare.log")
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -756,9 +763,27 @@ async def measured(level: Awaitable[Level], processes: Processes) -> Level:
     return done
 
 
+async def rest_runs(
+    base: str, args: argparse.Namespace, run: str, processes: Processes, phase: Phases, who: str = ""
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The levels over the REST channel at ``base``, then the long conversation (with ``--long``):
+    ours and bare Rasa are measured by this one function, so they are measured alike."""
+    levels = []
+    for users in args.levels:
+        with phase(f"{who}REST, {users} users"):
+            level = rest_level(base, users, per_user(users, args), args.timeout, f"{run}-L{users}")
+            levels.append((await measured(level, processes)).summary())
+    long = None
+    if args.long:
+        with phase(f"{who}REST, one conversation of {args.long} messages"):
+            await settle(processes)
+            long = await long_run(base, args.long, args.timeout, f"{run}-long")
+    return levels, long
+
+
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     ports = [args.rasa_port, args.actions_port] + ([] if args.skip_bare else [args.bare_port])
-    if busy := [port for port in ports if not port_free(port)]:
+    if busy := [port for port in ports if not process.port_free(port)]:
         raise RuntimeError(f"port(s) {busy} already in use (another benchmark running?)")
     phase = Phases()
     model = None
@@ -768,13 +793,12 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     run = f"bench-{os.getpid()}-{int(time.time())}"
     result: dict[str, Any] = {"cores": os.cpu_count(), "load_avg_start": round(os.getloadavg()[0], 2)}
     base = f"http://127.0.0.1:{args.rasa_port}"
-    levels: list[dict[str, Any]] = []
     bot_levels: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="aqparat-bench-") as tmp, contextlib.ExitStack() as cleanup:
         work = Path(tmp)
         with phase(f"cold start of the stack on ports {args.rasa_port}/{args.actions_port}"):
             stack, cold_start = await asyncio.to_thread(start_stack, args, work)
-            cleanup.callback(stop_process, stack, signal.SIGINT, 60)  # Ctrl-C, as a developer would
+            cleanup.callback(process.stop, stack, signal.SIGINT, 60)  # Ctrl-C, as a developer would
         result["cold_start_s"] = round(cold_start, 1)
 
         bot, api = None, None
@@ -782,7 +806,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             with phase("bot start"):
                 api = cleanup.enter_context(WatchedStandIn(asyncio.get_running_loop()))
                 bot = start_bot(args, api, work)
-                cleanup.callback(stop_process, bot, signal.SIGTERM, 30)
+                cleanup.callback(process.stop, bot, signal.SIGTERM, 30)
                 await bot_ready(api, bot, work)
         processes = Processes(stack.pid, bot.pid if bot else None)
         memory = MemoryPeaks(processes)
@@ -793,10 +817,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             expected, first = await warm_up(base, args.timeout, run)
         result["first_reply_ms"] = round(first * 1000, 1)
         async with memory.sampling():
-            for users in args.levels:
-                with phase(f"REST, {users} users"):
-                    level = rest_level(base, users, per_user(users, args), args.timeout, f"{run}-L{users}")
-                    levels.append((await measured(level, processes)).summary())
+            levels, long = await rest_runs(base, args, run, processes, phase)
             if api is not None:
                 bot_run = BotRun(api, expected, bot_failure_texts(), args.timeout + BOT_SLACK_S)
                 with phase("bot warm-up"):
@@ -817,56 +838,90 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         with phase("stopping"):
             cleanup.close()  # bare Rasa is timed alone
 
-        result["bare_rasa_p50_ms"] = None
+        bare: dict[str, Any] = {"bare_cold_start_s": None, "bare_levels": [], "long": None}
         if model is not None:
-            with phase(f"bare Rasa on port {args.bare_port}"):
-                result["bare_rasa"] = await bare_level(args, model, work, run)
-            result["bare_rasa_p50_ms"] = result["bare_rasa"]["p50_ms"]
+            bare = await bare_run(args, model, work, run, phase)
+    result["bare_cold_start_s"] = bare["bare_cold_start_s"]
+    result["bare_levels"] = bare["bare_levels"]
+    bare_one = next((level for level in bare["bare_levels"] if level["users"] == 1), None)
+    result["bare_rasa_p50_ms"] = bare_one["p50_ms"] if bare_one else None
     one_user = next((level for level in levels if level["users"] == 1), None)
-    result["ratio_p50"] = (
-        round(one_user["p50_ms"] / result["bare_rasa_p50_ms"], 2)
-        if one_user and one_user["p50_ms"] and result["bare_rasa_p50_ms"]
-        else None
-    )
+    result["ratio_p50"] = _ratio(one_user["p50_ms"] if one_user else None, result["bare_rasa_p50_ms"])
+    result["long_conversation"] = None
+    if args.long:
+        bare_long = bare["long"] or {}
+        result["long_conversation"] = (long or {}) | {
+            "bare_first_p50_ms": bare_long.get("first_p50_ms"),
+            "bare_last_p50_ms": bare_long.get("last_p50_ms"),
+            "bare_errors": bare_long.get("errors"),
+        }
     result["load_avg_end"] = round(os.getloadavg()[0], 2)
     result["phases_s"] = phase.seconds
     result["targets"] = targets(result)
     return result
 
 
-async def bare_level(args: argparse.Namespace, model: Path, work: Path, run: str) -> dict[str, Any]:
-    """One user over the REST channel of bare Rasa, after the same warm-up as ours."""
+async def bare_run(
+    args: argparse.Namespace, model: Path, work: Path, run: str, phase: Phases
+) -> dict[str, Any]:
+    """Bare Rasa alone, measured as ours is: its start (launch until /status shows the model), the
+    same warm-up, the same levels over REST, the same long conversation."""
+    started = time.monotonic()
     bare = start_bare(args.rasa, model, args.bare_port, work)
     base = f"http://127.0.0.1:{args.bare_port}"
+    processes = Processes(bare.pid, root="rasa")
     try:
-        await asyncio.to_thread(wait_until, rasa_ready(base), bare, "bare Rasa")
-        await warm_up(base, args.timeout, run)
-        before = _cpu_s([bare.pid])
-        level = await rest_level(base, 1, per_user(1, args), args.timeout, f"{run}-bare")
-        level.cpu_s = {"rasa": _cpu_s([bare.pid]) - before}
+        with phase(f"bare Rasa start on port {args.bare_port}"), httpx.Client(timeout=2.0) as client:
+            await asyncio.to_thread(
+                process.wait_until,
+                lambda: rasa_up(client, base),
+                bare,
+                "bare Rasa",
+                timeout=START_TIMEOUT,
+                poll=0.1,
+            )
+        cold_start = time.monotonic() - started
+        with phase("bare Rasa warm-up"):
+            await warm_up(base, args.timeout, f"{run}-bare")
+        levels, long = await rest_runs(base, args, f"{run}-bare", processes, phase, "bare Rasa, ")
     except RuntimeError:
-        print(f"--- last lines of {work / 'bare.log'} ---\n{tail(work / 'bare.log')}", file=sys.stderr)
+        log = work / "bare.log"
+        print(f"--- last lines of {log} ---\n{process.tail(log)}", file=sys.stderr)
         raise
     finally:
-        stop_process(bare, signal.SIGTERM, 30)
-    return level.summary()
+        process.stop(bare, signal.SIGTERM, 30)
+    return {"bare_cold_start_s": round(cold_start, 1), "bare_levels": levels, "long": long}
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 2) if value and base else None
 
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each target with the figure it is judged on; None where this run did not measure it."""
-    at_10 = next((level for level in result["levels"] if level["users"] == 10), None)
+    ours = {level["users"]: level for level in result["levels"]}
+    bare = {level["users"]: level for level in result["bare_levels"]}
     clean = [level["msgs_per_s"] for level in result["levels"] if level["errors"] == 0]
+    long = result["long_conversation"] or {}
+    at_50 = ours.get(50)
     values = {
         "ratio_p50": result["ratio_p50"],
-        "p95_ms_at_10": at_10["p95_ms"] if at_10 else None,
+        "p95_ms_at_10": ours[10]["p95_ms"] if 10 in ours else None,
         "msgs_per_s": max(clean) if clean else None,
+        "msgs_per_s_at_50_vs_bare": _ratio(
+            at_50 and at_50["msgs_per_s"], bare[50]["msgs_per_s"] if 50 in bare else None
+        ),
+        "long_last_first": _ratio(long.get("last_p50_ms"), long.get("first_p50_ms")),
+        "cold_start_vs_bare": _ratio(result["cold_start_s"], result["bare_cold_start_s"]),
         "rss_mb_total": result["rss_mb_total"],
         "cold_start_s": result["cold_start_s"],
     }
     judged = {}
     for name, limit in TARGETS.items():
         value = values[name]
-        ok = None if value is None else value >= limit if name == "msgs_per_s" else value <= limit
+        ok = None if value is None else value >= limit if name in AT_LEAST else value <= limit
+        if name == "msgs_per_s_at_50_vs_bare" and ok and at_50 and at_50["errors"]:
+            ok = False  # throughput bought with dropped messages does not count
         judged[name] = {"value": value, "limit": limit, "ok": ok}
     return judged
 
@@ -887,11 +942,33 @@ def _row(level: dict[str, Any]) -> str:
     )
 
 
+def _long_row(long: dict[str, Any], prefix: str = "") -> str:
+    first, last = long[f"{prefix}first_p50_ms"], long[f"{prefix}last_p50_ms"]
+    growth = _ratio(last, first)
+    window = min(LONG_WINDOW, long["messages"])  # a short run's two ends overlap
+    return (
+        f"p50 of the first {window} messages {first} ms, of the last {window} {last} ms"
+        + (f" ({growth}×)" if growth else "")
+        + f", errors {long[f'{prefix}errors']}"
+    )
+
+
 HEADER = "users | messages |   p50 ms |   p95 ms |   p99 ms |  msgs/s | errors"
 TARGET_TEXT = {
     "ratio_p50": ("full-stack p50 at 1 user / bare Rasa p50", "≤ {limit}×", "{value}×"),
     "p95_ms_at_10": ("REST p95 at 10 users", "< {limit:.0f} ms", "{value} ms"),
     "msgs_per_s": ("messages per second over REST with zero errors", "≥ {limit:.0f}", "{value}"),
+    "msgs_per_s_at_50_vs_bare": (
+        "messages per second over REST at 50 users with zero errors / bare Rasa's at 50",
+        "≥ {limit}×",
+        "{value}×",
+    ),
+    "long_last_first": (
+        f"one long conversation, p50 of the last {LONG_WINDOW} messages / of the first {LONG_WINDOW}",
+        "≤ {limit}×",
+        "{value}×",
+    ),
+    "cold_start_vs_bare": ("cold start of the stack / bare Rasa's start", "≤ {limit}×", "{value}×"),
     "rss_mb_total": ("resident memory, all processes (peak)", "< {limit:.0f} MB", "{value} MB"),
     "cold_start_s": ("cold start of the stack with a trained model", "< {limit:.0f} s", "{value} s"),
 }
@@ -914,6 +991,7 @@ def print_report(result: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"cold start (python -m stack serve until Rasa has its model and the action server is healthy): "
         f"{result['cold_start_s']} s; first reply after it {result['first_reply_ms']} ms"
+        + (f"; bare Rasa's start {result['bare_cold_start_s']} s" if result["bare_cold_start_s"] else "")
     )
     print(
         f"\nREST channel (POST {WEBHOOK}; conversations of {len(SCRIPTS[0].messages)} messages in kk/ru/en; "
@@ -924,6 +1002,14 @@ def print_report(result: dict[str, Any], args: argparse.Namespace) -> None:
     for level in result["levels"]:
         print(_row(level))
     _print_cpu(result["levels"])
+    if long := result["long_conversation"]:
+        print(
+            f"\none conversation of {long['messages']} messages over REST (one sender, one message after "
+            f'another: the scripts in turn, each followed by "{LONG_FILLER}"):'
+        )
+        print(f"  ours       {_long_row(long)}")
+        if long["bare_first_p50_ms"] is not None:
+            print(f"  bare Rasa  {_long_row(long, 'bare_')}")
     if result["bot_levels"]:
         print(
             f"\nTelegram bot (python -m bot run polling the Bot API stand-in; push -> last sendMessage of "
@@ -934,14 +1020,16 @@ def print_report(result: dict[str, Any], args: argparse.Namespace) -> None:
         for level in result["bot_levels"]:
             print(_row(level))
         _print_cpu(result["bot_levels"])
-    if result["bare_rasa_p50_ms"] is not None:
-        bare = result["bare_rasa"]
+    if result["bare_levels"]:
         print(
-            f"\nbare Rasa (same config and NLU examples, replies in the domain, no actions, no NLG, "
-            f"in-memory tracker), 1 user: p50 {bare['p50_ms']} ms, p95 {bare['p95_ms']} ms, "
-            f"errors {bare['errors']}, CPU {bare['cpu_ms_per_msg']['rasa']} ms per message; "
-            f"ours / bare at p50: {result['ratio_p50']}×"
+            "\nbare Rasa over REST, alone on the machine (same config and NLU examples, replies in the "
+            "domain, no actions, no NLG, in-memory tracker); "
+            f"ours / bare at p50, 1 user: {result['ratio_p50']}×"
         )
+        print(HEADER)
+        for level in result["bare_levels"]:
+            print(_row(level))
+        _print_cpu(result["bare_levels"])
     memory = ", ".join(f"{name} {mb} MB" for name, mb in result["rss_mb"].items())
     idle = ", ".join(f"{name} {mb} MB" for name, mb in result["rss_mb_idle"].items())
     print(f"\nresident memory, peak per process tree: {memory}; peak total {result['rss_mb_total']} MB")
@@ -987,6 +1075,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="messages per level at least (more per user at low levels)",
     )
     parser.add_argument(
+        "--long",
+        type=int,
+        default=400,
+        help="messages in one long conversation, ours and bare Rasa's (400; 0 skips it)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=8.0, help="seconds before a reply counts as an error (8, the bot's)"
     )
     parser.add_argument("--skip-bot", action="store_true", help="no Telegram bot path")
@@ -1001,6 +1095,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.bot_levels = [users for users in args.levels if users < DEFAULT_BOT_MAX_USERS] or args.levels[:1]
     if args.messages_per_user < 1 or args.min_messages < 1:
         parser.error("--messages-per-user and --min-messages must be at least 1")
+    if args.long < 0:
+        parser.error("--long must be 0 (skip) or more")
     if not MODEL.exists():
         parser.error(f"no Rasa model at {MODEL}: run `make model` (make bench does)")
     if not args.skip_bare and not args.rasa.exists():

@@ -26,9 +26,13 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
+
 from bot.settings import BotSettings
 from config import PROJECT_DIR
-from stack.retention import DAY_SECONDS, prune, prune_forever
+from stack.periodic import DAY_SECONDS
+from stack.process import tail
+from stack.retention import prune, prune_forever
 from stack.settings import StackSettings
 from stack.supervisor import Service, run_services
 
@@ -72,6 +76,11 @@ def rasa_env(settings: StackSettings) -> dict[str, str]:
     }
 
 
+def rasa_loaded(response: httpx.Response) -> bool:
+    """Rasa's ``/status`` once it has loaded its model: before that its port already answers."""
+    return response.status_code == 200 and bool(response.json().get("model_id"))
+
+
 def dialogue_services(settings: StackSettings, log_dir: Path, token: str) -> list[Service]:
     base = f"http://127.0.0.1:{settings.rasa_port}"
     return [
@@ -86,7 +95,7 @@ def dialogue_services(settings: StackSettings, log_dir: Path, token: str) -> lis
             name="rasa",
             command=[str(RASA), "run", "--enable-api", "--auth-token", token, *rasa_args(settings)],
             health_url=f"{base}/status?token={token}",
-            ready=lambda response: response.status_code == 200 and bool(response.json().get("model_id")),
+            ready=rasa_loaded,
             env=rasa_env(settings),
             log_file=log_dir / "rasa.log",
         ),
@@ -194,8 +203,9 @@ def cmd_serve(settings: StackSettings, bot: BotSettings, *, front_end: bool = Fa
     if code:
         for service in services:
             if service.log_file and service.log_file.exists():
-                tail = service.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-                print(f"\n--- last lines of {service.log_file} ---", *tail, sep="\n", file=sys.stderr)
+                print(
+                    f"\n--- last lines of {service.log_file} ---\n{tail(service.log_file)}", file=sys.stderr
+                )
     return code
 
 

@@ -17,6 +17,7 @@ is logged and retried next day: a database down for a minute must not stop the s
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -29,11 +30,11 @@ from pathlib import Path
 
 from config import PROJECT_DIR
 from knowledge.logs import prune_logs
+from stack.periodic import DAY_SECONDS, repeat
 from stack.settings import StackSettings
 
 log = logging.getLogger(__name__)
 
-DAY_SECONDS = 86_400
 RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
 TRACKER_SCRIPT = Path(__file__).with_name("tracker_retention.py")
 TRACKER_TIMEOUT_SECONDS = 600.0
@@ -105,10 +106,10 @@ def prune(
 
 def prune_forever(settings: StackSettings, days: int, env: Mapping[str, str], every: float) -> None:
     """A round of the tracker store now and one every ``every`` seconds, until the process is
-    stopped. The logs are the action server's to prune (actions/server.py), also in containers."""
-    while True:
-        try:
-            log.info("retention (%d days): %s", days, prune(settings, days, env, logs=False).summary())
-        except Exception:  # any failure (database down, disk full): log it, try again next round
-            log.exception("retention round failed; trying again in %.0f s", every)
-        time.sleep(every)
+    stopped (in the thread that calls it). The logs are the action server's to prune
+    (actions/server.py), also in containers."""
+
+    def one_round() -> None:
+        log.info("retention (%d days): %s", days, prune(settings, days, env, logs=False).summary())
+
+    asyncio.run(repeat(one_round, every, "retention round", first_now=True, log=log))

@@ -9,12 +9,10 @@ parent dies, instead of living on as an orphan that holds the ports.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,21 +21,12 @@ from pathlib import Path
 
 import httpx
 
+from stack import process
+from stack.process import ProcessFailed
+
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
-
-
-def _term_when_parent_dies() -> None:
-    """Runs in the child between fork and exec (after setsid and any change of user, which would
-    clear the setting): one system call through a function looked up before the fork, so it
-    takes no lock another thread of the supervisor could hold."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-_PREEXEC = _term_when_parent_dies if _prctl is not None else None
 
 
 @dataclass
@@ -55,44 +44,26 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, cwd: Path) -> None:
-        output = self.log_file.open("ab") if self.log_file else None
-        self.process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
-            list(self.command),
-            cwd=cwd,
-            env={**os.environ, **self.env},
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-            user=self.user,
-            preexec_fn=_PREEXEC,  # one prctl call, see _term_when_parent_dies
+        self.process = process.start(
+            self.command, cwd=cwd, env=self.env, log=self.log_file, user=self.user, die_with_parent=True
         )
 
     def is_ready(self, client: httpx.Client) -> bool:
         if self.health_url is None:
             return self.exited() is None
-        try:
-            return self.ready(client.get(self.health_url))
-        except httpx.HTTPError:
-            return False
+        return process.answers(client, self.health_url, self.ready)
+
+    def wait_ready(self, client: httpx.Client, timeout: float, poll: float = 0.5) -> None:
+        """Until it is healthy; ``ProcessFailed`` if it exits first or takes over ``timeout`` s."""
+        assert self.process is not None, f"{self.name} was never started"
+        process.wait_until(lambda: self.is_ready(client), self.process, self.name, timeout=timeout, poll=poll)
 
     def exited(self) -> int | None:
         return self.process.poll() if self.process else None
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-
-
-class ServiceFailed(RuntimeError):
-    pass
+        if self.process is not None:
+            process.stop(self.process, signal.SIGTERM, STOP_GRACE_SECONDS)
 
 
 class _Stop(Exception):
@@ -106,14 +77,14 @@ def _raise_stop(signum: int, _frame: object) -> None:
 def _check(services: Sequence[Service]) -> None:
     for service in services:
         if (code := service.exited()) is not None:
-            raise ServiceFailed(f"{service.name} stopped with status {code}")
+            raise ProcessFailed(f"{service.name} stopped with status {code}")
 
 
 def _watch(services: Sequence[Service], stopped: threading.Event, failed: list[str], poll: float) -> None:
     while not stopped.wait(poll):
         try:
             _check(services)
-        except ServiceFailed as failure:
+        except ProcessFailed as failure:
             log.error("%s; stopping the others", failure)
             failed.append(str(failure))
             os.kill(os.getpid(), signal.SIGTERM)
@@ -147,13 +118,7 @@ def run_services(
             for service in services:
                 log.info("starting %s", service.name)
                 service.start(cwd)
-                deadline = time.monotonic() + start_timeout
-                while not service.is_ready(client):
-                    if (code := service.exited()) is not None:
-                        raise ServiceFailed(f"{service.name} exited with status {code} while starting")
-                    if time.monotonic() > deadline:
-                        raise ServiceFailed(f"{service.name} was not healthy after {start_timeout:.0f} s")
-                    time.sleep(poll_seconds)
+                service.wait_ready(client, start_timeout, poll_seconds)
                 log.info("%s is ready", service.name)
             on_ready()
             if foreground is not None:
@@ -172,7 +137,7 @@ def run_services(
     except (KeyboardInterrupt, _Stop):
         log.info("stopping")
         return 1 if failed else 0
-    except ServiceFailed as failure:
+    except ProcessFailed as failure:
         log.error("%s; stopping the others", failure)
         return 1
     finally:

@@ -33,6 +33,9 @@ from rasa.shared.utils.common import class_from_module_path
 from rasa.utils.endpoints import read_endpoint_config
 
 TABLE = "events"  # SQLTrackerStore.SQLEvent.__tablename__
+# Its own copy of stack.periodic.DAY_SECONDS, and its own loop in main() rather than
+# stack.periodic.repeat: this file runs under Rasa's Python (and alone in the Rasa image), where
+# our packages are not importable, so it uses only the standard library, SQLAlchemy and Rasa.
 DAY_SECONDS = 86_400
 
 

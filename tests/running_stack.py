@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from knowledge.settings import PROJECT_DIR
+from stack import process
 from stack.__main__ import MODEL
 
 START_TIMEOUT = 240
@@ -38,7 +37,6 @@ class RunningStack:
         busy = f"port {self.rasa_port} or {self.actions_port} is in use by another process"
         assert self.ports_closed(), busy
         env = {
-            **os.environ,
             "AQPARAT_RASA_PORT": str(self.rasa_port),
             "AQPARAT_ACTIONS_PORT": str(self.actions_port),
             "AQPARAT_LOG_DIR": str(self.log_dir),
@@ -48,46 +46,28 @@ class RunningStack:
             # Each stack its own conversations: the tests reuse sender ids from run to run.
             "AQPARAT_TRACKER_DB": str(self.log_dir / "tracker.db"),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env, start_new_session=True
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._ready():
-            assert self.process.poll() is None, (
-                f"the stack exited ({self.process.returncode}); see {self.log_dir}"
-            )
-            if time.monotonic() > deadline:
-                self.stop()  # never leave a half-started stack holding the ports for the next test
-                raise AssertionError(f"the stack did not start in {START_TIMEOUT} s; see {self.log_dir}")
-            time.sleep(1)
+        self.process = process.start([sys.executable, "-m", "stack", "serve"], cwd=PROJECT_DIR, env=env)
+        try:
+            with httpx.Client(timeout=2) as client:
+                status = f"{self.rasa_url}/status?token={TOKEN}"
+                process.wait_until(
+                    lambda: process.answers(client, status),
+                    self.process,
+                    f"the stack (logs in {self.log_dir})",
+                    timeout=START_TIMEOUT,
+                    poll=1,
+                )
+        except process.ProcessFailed:
+            self.stop()  # never leave a half-started stack holding the ports for the next test
+            raise
         return self
 
-    def _ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.rasa_url}/status?token={TOKEN}", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     def stop(self) -> None:
-        """Ctrl-C, as a developer would; the supervisor stops everything it started."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            # Never leave a stack holding the ports for the next test: its services follow a
-            # killed supervisor (they ask the kernel for SIGTERM when it dies).
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-            message = f"the stack did not stop within {STOP_TIMEOUT} s; see {self.log_dir}"
-            raise AssertionError(message) from None
+        """Ctrl-C, as a developer would; the supervisor stops everything it started. A stack
+        that does not stop is killed (its services follow a killed supervisor: they ask the
+        kernel for SIGTERM when it dies), so it never holds the ports for the next test."""
+        if self.process is not None and not process.stop(self.process, signal.SIGINT, STOP_TIMEOUT):
+            raise AssertionError(f"the stack did not stop within {STOP_TIMEOUT} s; see {self.log_dir}")
 
     def ports_closed(self) -> bool:
-        for port in (self.rasa_port, self.actions_port):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-            except httpx.ConnectError:
-                continue
-            return False
-        return True
+        return process.port_free(self.rasa_port) and process.port_free(self.actions_port)

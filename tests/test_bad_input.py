@@ -48,9 +48,9 @@ from knowledge.loader import KnowledgeBaseError, load_knowledge_base
 from knowledge.logs import ConversationLog
 from knowledge.service import LiveKnowledge
 from knowledge.settings import PROJECT_DIR
+from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
 from tests.bad_inputs import ODD_QUESTIONS, QUESTION_RU, WORDLESS
 from tests.dialogue import tracker
-from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, polling
 from texts.clean import clean_message
 from texts.localized import Texts
 from texts.localized import Texts as BotTexts

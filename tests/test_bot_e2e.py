@@ -1,5 +1,5 @@
 """End to end through Telegram: the real python-telegram-bot Application, polling a local
-stand-in of the Bot API (tests/telegram_standin.py), in front of the real Rasa and action server.
+stand-in of the Bot API (stack/telegram_standin.py), in front of the real Rasa and action server.
 
 Assertions are on what the bot sent to the stand-in, i.e. what a Telegram user would see.
 One stack serves the module; the last test stops it and starts it again.
@@ -19,9 +19,9 @@ import pytest
 from bot.settings import BotSettings
 from bot.telegram import build_application
 from knowledge.loader import load_knowledge_base
+from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Call, polling
 from tests.conftest import REAL_FACTS
 from tests.running_stack import TOKEN, RunningStack
-from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Call, polling
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from bot.relay import Outgoing, Who
 from bot.telegram import send
-from tests.telegram_standin import BotApiStandIn
+from stack.telegram_standin import BotApiStandIn
 
 
 def test_image_then_text_in_parts_with_the_keyboard_under_the_last_part() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.settings import BotSettings
 from bot.telegram import build_application, webhook_options
-from tests.telegram_standin import DEFAULT_TOKEN, BotApiStandIn
+from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn
 
 SECRET = "s3cret-token_for-tests"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -26,7 +26,7 @@ from bot.texts import RELOAD_STARTED, UNAVAILABLE, UNKNOWN_COMMAND
 from knowledge.admin_contract import ReloadReply
 from knowledge.admin_contract import ReloadReply as ReloadReport  # the bot's former name for it
 from knowledge.usage import LanguageUsage, UnansweredQuestion, UsageStats
-from tests.telegram_standin import DEFAULT_TOKEN, DEFAULT_USERNAME, BotApiStandIn, polling
+from stack.telegram_standin import DEFAULT_TOKEN, DEFAULT_USERNAME, BotApiStandIn, polling
 from texts.localized import Texts as BotTexts
 
 MAINTAINER, STRANGER = 4242, 777

@@ -25,7 +25,8 @@ from knowledge.jsonl import prune_before
 from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_logs
 from knowledge.settings import PROJECT_DIR
 from stack.__main__ import rasa_env
-from stack.retention import DAY_SECONDS, RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
+from stack.periodic import DAY_SECONDS
+from stack.retention import RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
 from stack.settings import StackSettings
 
 NOW = time.time()

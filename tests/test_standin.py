@@ -27,7 +27,7 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, RetryAfter
 from telegram.ext import AIORateLimiter, ContextTypes, MessageHandler, filters
 
-from tests.telegram_standin import (
+from stack.telegram_standin import (
     DEFAULT_SUPERGROUP_ID,
     BotApiStandIn,
     Call,

@@ -1,7 +1,7 @@
 """A small production on 127.0.0.1: PostgreSQL, Redis, one action server and two Rasa replicas.
 
 Built from the pieces ``make serve`` uses (``stack.__main__.dialogue_services`` with
-``endpoints.production.yml``, ``stack.supervisor.Service`` for process groups), so the tests
+``endpoints.production.yml``, ``stack.supervisor.Service`` and ``stack.process``), so the tests
 exercise what ships. PostgreSQL and Redis come from Debian's packages, installed with apt when
 missing, and run in the foreground as our children with throwaway data directories, so every
 process of the cluster can be killed and restarted by the tests and all of them are stopped at
@@ -19,12 +19,10 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ import httpx
 import redis
 
 from knowledge.settings import PROJECT_DIR
+from stack import process
 from stack.__main__ import MODEL, dialogue_services
 from stack.settings import StackSettings
 from stack.supervisor import Service
@@ -84,24 +83,6 @@ def ensure_installed() -> None:
         subprocess.run(install, env=env, check=True)
     if postgres_bin() is None or redis_server() is None:
         raise RuntimeError(f"apt-get installed {missing}, but postgres or redis-server is still missing")
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_until(what: str, ready: Callable[[], bool], services: Iterable[Service], timeout: float) -> None:
-    """Poll ``ready``; fail early when one of ``services`` exits, late when ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        for service in services:
-            if (code := service.exited()) is not None:
-                raise RuntimeError(f"{service.name} exited with status {code}; see {service.log_file}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
-        time.sleep(0.5)
 
 
 @dataclass
@@ -222,14 +203,20 @@ class Cluster:
         """Start one process (no waiting for Rasa: see ``wait_ready``)."""
         service.start(PROJECT_DIR)
         if service is self.postgres:
-            wait_until("PostgreSQL", self._postgres_ready, [service], 60)
+            self._wait_until(self._postgres_ready, service, 60)
         elif service is self.redis:
-            wait_until("Redis", self._redis_ready, [service], 30)
+            self._wait_until(self._redis_ready, service, 30)
+
+    @staticmethod
+    def _wait_until(ready: Callable[[], bool], service: Service, timeout: float) -> None:
+        assert service.process is not None
+        process.wait_until(ready, service.process, service.name, timeout=timeout, log=service.log_file)
 
     def wait_ready(self, services: list[Service]) -> None:
+        """Each of ``services`` healthy, in turn (one that dies meanwhile fails on its turn)."""
         with httpx.Client(timeout=2.0) as client:
             for service in services:
-                wait_until(service.name, lambda s=service: s.is_ready(client), services, START_TIMEOUT)
+                service.wait_ready(client, START_TIMEOUT)
 
     def start_all(self) -> None:
         """Databases first (initialised on the first start), then the action server, then both
@@ -238,7 +225,7 @@ class Cluster:
         # A process killed a moment ago may hold its port a little longer (PostgreSQL's children
         # die after the postmaster); anything else on our ports is someone else's server.
         deadline = time.monotonic() + 15
-        while taken := [port for port in PORTS if port_in_use(port)]:
+        while taken := [port for port in PORTS if not process.port_free(port)]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"ports {taken} are in use: is another integration run going on?")
             time.sleep(0.5)
@@ -268,10 +255,8 @@ class Cluster:
     @staticmethod
     def kill(service: Service) -> None:
         """SIGKILL to the process group: no shutdown code runs, as in a crash or an OOM kill."""
-        if service.process is None or service.process.poll() is not None:
-            return
-        os.killpg(service.process.pid, signal.SIGKILL)
-        service.process.wait(timeout=30)
+        if service.process is not None:
+            process.kill(service.process)
 
     def kill_all(self) -> None:
         """Every process at once, databases included, as a power cut of the processes would."""
@@ -342,8 +327,7 @@ class Cluster:
     def log_tails(self, lines: int = 20) -> str:
         parts = []
         for path in sorted(self.work.glob("*.log")):
-            tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
-            parts.append(f"--- {path.name} ---\n" + "\n".join(tail))
+            parts.append(f"--- {path.name} ---\n{process.tail(path, lines)}")
         return "\n".join(parts)
 
 

@@ -385,6 +385,7 @@ class BotApiStandIn:
         self._stopping = False
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -785,7 +786,8 @@ class BotApiStandIn:
             markup = _inline_markup(params)
             if markup is not None:
                 message["reply_markup"] = markup
-            replied = self._messages.get((message["chat"]["id"], _reply_id(params)))
+            reply_id = _reply_id(params)
+            replied = self._messages.get((message["chat"]["id"], reply_id)) if reply_id is not None else None
             if replied is not None:
                 message["reply_to_message"] = _without_reply(replied)
             self._sent_messages.append(message)
