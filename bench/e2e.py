@@ -77,7 +77,7 @@ import yaml
 from bot.render import split_text
 from bot.texts import SLOW_DOWN, UNAVAILABLE
 from stack import process
-from stack.__main__ import rasa_loaded
+from stack.services import rasa_loaded
 from stack.telegram_standin import DEFAULT_TOKEN, BotApiStandIn, Json
 from texts.languages import LANGUAGES
 from texts.localized import Texts

@@ -12,7 +12,7 @@ import httpx
 
 from knowledge.settings import PROJECT_DIR
 from stack import process
-from stack.__main__ import MODEL
+from stack.services import MODEL
 
 START_TIMEOUT = 240
 STOP_TIMEOUT = 60

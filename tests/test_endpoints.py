@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from knowledge.settings import PROJECT_DIR
-from stack.__main__ import dialogue_services, rasa_env
+from stack.services import dialogue_services, rasa_env
 from stack.settings import StackSettings
 
 RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"

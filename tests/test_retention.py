@@ -24,9 +24,9 @@ from actions.server import prune_logs_daily
 from knowledge.jsonl import prune_before
 from knowledge.logs import FEEDBACK_FILE, QUESTIONS_FILE, ConversationLog, prune_logs
 from knowledge.settings import PROJECT_DIR
-from stack.__main__ import rasa_env
 from stack.periodic import DAY_SECONDS
 from stack.retention import RASA_PYTHON, TRACKER_SCRIPT, cutoff_for, prune
+from stack.services import rasa_env
 from stack.settings import StackSettings
 
 NOW = time.time()

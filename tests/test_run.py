@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from knowledge.settings import PROJECT_DIR
-from stack.__main__ import MODEL
+from stack.services import MODEL
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """A small production on 127.0.0.1: PostgreSQL, Redis, one action server and two Rasa replicas.
 
-Built from the pieces ``make serve`` uses (``stack.__main__.dialogue_services`` with
+Built from the pieces ``make serve`` uses (``stack.services.dialogue_services`` with
 ``endpoints.production.yml``, ``stack.supervisor.Service`` and ``stack.process``), so the tests
 exercise what ships. PostgreSQL and Redis come from Debian's packages, installed with apt when
 missing, and run in the foreground as our children with throwaway data directories, so every
@@ -32,7 +32,7 @@ import redis
 
 from knowledge.settings import PROJECT_DIR
 from stack import process
-from stack.__main__ import MODEL, dialogue_services
+from stack.services import MODEL, dialogue_services
 from stack.settings import StackSettings
 from stack.supervisor import Service
 
