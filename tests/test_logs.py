@@ -198,7 +198,7 @@ def test_corrupt_and_truncated_lines_are_skipped_with_a_warning(
         )
         file.write(b'{"time": "2026-01-01T00:00:00+00:00", "text": "half a li')  # a writer died here
     unanswered(log, "good two")  # starts on its own line despite the torn one before it
-    with caplog.at_level(logging.WARNING, logger="knowledge.logs"):
+    with caplog.at_level(logging.WARNING, logger="knowledge.jsonl"):
         entries = log.unanswered()
     assert [e.text for e in entries] == ["good one", "good two"]
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
